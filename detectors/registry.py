@@ -1,0 +1,138 @@
+"""One registry for every detector, built-in or third-party.
+
+A detector is a plain function ``fn(media) -> DetectorResult`` declared with :func:`detector`.
+Built-in modules are listed in :data:`BUILTIN_MODULES` and imported on first use (so that the
+CLI and the GUI start fast); third-party packages join through the entry-point group
+``deepfake_triage.detectors``, whose entry points name a module that registers its detectors on
+import, exactly like the built-ins.
+
+Contract of a detector function (written here, where it is declared):
+
+- receives one ``ImageMedia``, ``VideoMedia`` or ``AudioMedia`` of a modality it declared;
+- returns one :class:`~triage_app.model.DetectorResult` whose ``name`` and ``version`` are the
+  registered ones, ``status`` ``ok`` with a calibrated ``score`` in 0..1 (probability that the
+  item is manipulated, as far as this detector can tell), or ``not_applicable`` with a reason;
+- never reads anything but the media it is given, never writes, never touches the network;
+- may raise: the pipeline turns the exception into an ``error`` result for that detector and
+  goes on with the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Callable, Iterable
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "deepfake_triage.detectors"
+
+#: Modules that register the built-in detectors, imported lazily by :func:`all_detectors`.
+BUILTIN_MODULES: list[str] = []
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """A registered detector and what a report needs to cite it."""
+
+    name: str
+    version: str
+    modalities: tuple[str, ...]
+    function: Callable[..., Any]
+    method: str
+    reference: str
+    limits: str = ""
+    artifacts: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    localizes: bool = False
+    # How much a detector's heatmap counts in the fused localization map (0 = not at all).
+    map_weight: float = 1.0
+    weight_files: tuple[str, ...] = ()
+    origin: str = "builtin"
+
+    def applies_to(self, modality: str) -> bool:
+        return modality in self.modalities
+
+
+_REGISTRY: dict[str, DetectorSpec] = {}
+_loaded = False
+
+
+def detector(
+    *,
+    name: str,
+    version: str,
+    modalities: Iterable[str],
+    method: str,
+    reference: str,
+    limits: str = "",
+    artifacts: Iterable[str] = (),
+    params: dict[str, Any] | None = None,
+    localizes: bool = False,
+    map_weight: float = 1.0,
+    weight_files: Iterable[str] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator that registers ``fn`` as a detector under ``name``."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        register(DetectorSpec(
+            name=name, version=version, modalities=tuple(modalities), function=fn,
+            method=method, reference=reference, limits=limits, artifacts=tuple(artifacts),
+            params=dict(params or {}), localizes=localizes, map_weight=map_weight,
+            weight_files=tuple(weight_files),
+            origin="builtin" if fn.__module__.startswith("detectors.") else fn.__module__,
+        ))
+        return fn
+
+    return wrap
+
+
+def register(spec: DetectorSpec) -> None:
+    """Add a detector; a second registration under the same name replaces the first."""
+    if spec.name in _REGISTRY and _REGISTRY[spec.name].function is not spec.function:
+        log.info("detector %s re-registered by %s", spec.name, spec.origin)
+    _REGISTRY[spec.name] = spec
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plug-in must not take the app down
+            log.error("detector plug-in %s failed to load: %s", ep.name, exc)
+
+
+def all_detectors() -> list[DetectorSpec]:
+    """Every registered detector, built-ins first loaded."""
+    _load()
+    return list(_REGISTRY.values())
+
+
+def detectors_for(modality: str, *, enabled: Iterable[str] | None = None,
+                  disabled: Iterable[str] = ()) -> list[DetectorSpec]:
+    """Detectors that apply to ``modality``, minus ``disabled``, limited to ``enabled`` if given."""
+    enabled_set = set(enabled) if enabled is not None else None
+    disabled_set = set(disabled)
+    return [s for s in all_detectors()
+            if s.applies_to(modality) and s.name not in disabled_set
+            and (enabled_set is None or s.name in enabled_set)]
+
+
+def get(name: str) -> DetectorSpec:
+    _load()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no detector named {name!r}; known: {sorted(_REGISTRY)}") from None

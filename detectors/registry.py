@@ -1,7 +1,7 @@
 """One registry for every detector, built-in or third-party.
 
 A detector is a plain function ``fn(media) -> DetectorResult`` declared with :func:`detector`.
-Built-in modules are listed in :data:`BUILTIN_MODULES` and imported on first use (so that the
+Built-in modules live in the packages of :data:`BUILTIN_PACKAGES` and are imported on first use (so that the
 CLI and the GUI start fast); third-party packages join through the entry-point group
 ``deepfake_triage.detectors``, whose entry points name a module that registers its detectors on
 import, exactly like the built-ins.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Callable, Iterable
@@ -29,8 +30,12 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "deepfake_triage.detectors"
 
-#: Modules that register the built-in detectors, imported lazily by :func:`all_detectors`.
-BUILTIN_MODULES: list[str] = []
+#: Packages whose modules register the built-in detectors, imported lazily by
+#: :func:`all_detectors`: every module in them whose name does not start with ``_``.
+BUILTIN_PACKAGES: tuple[str, ...] = (
+    "detectors.image", "detectors.provenance", "detectors.video", "detectors.audio",
+    "detectors.learned",
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class DetectorSpec:
 
 
 _REGISTRY: dict[str, DetectorSpec] = {}
+#: Modules or plug-ins that failed to import, with the error: `triage models` shows them.
+LOAD_ERRORS: dict[str, str] = {}
 _loaded = False
 
 
@@ -105,12 +112,21 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
+    for package in BUILTIN_PACKAGES:
+        pkg = importlib.import_module(package)
+        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+            if not info.name.startswith("_"):
+                name = f"{package}.{info.name}"
+                try:
+                    importlib.import_module(name)
+                except Exception as exc:  # one broken module must not hide the others
+                    LOAD_ERRORS[name] = f"{type(exc).__name__}: {exc}"
+                    log.error("detector module %s failed to load: %s", name, exc)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             ep.load()
         except Exception as exc:  # a broken plug-in must not take the app down
+            LOAD_ERRORS[ep.name] = f"{type(exc).__name__}: {exc}"
             log.error("detector plug-in %s failed to load: %s", ep.name, exc)
 
 

@@ -1,0 +1,108 @@
+"""Fusion of detector scores into one verdict.
+
+Method: a weighted mean of the detectors' log-odds (logarithmic opinion pooling, Genest &
+Zidek 1986, "Combining probability distributions: a critique and an annotated bibliography"),
+with ``not_applicable`` and ``error`` results treated as missing, never as 0.5. A weighted
+*mean* rather than a sum keeps a dozen correlated detectors from multiplying one weak cue into
+certainty. High-precision signals (a content credential that declares AI generation, a
+generator's parameters in metadata) carry a large weight once they are confident, so that one
+such finding decides the verdict as it should.
+
+Weights come from ``resources/ensemble.json`` when it exists (fitted on labelled media, with
+how they were obtained recorded in that file); otherwise every detector weighs 1 and
+high-precision detectors weigh :data:`HIGH_PRECISION_WEIGHT` when confident.
+
+Verdict bands: probability >= ``manipulated_at`` -> ``likely_manipulated``; <= ``authentic_at``
+-> ``likely_authentic``; between, or with no applicable detector, ``inconclusive``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources as ir
+from typing import Any, Iterable
+
+from triage_app.model import DetectorResult, Verdict
+
+#: Detectors whose confident answers are near-certain (exact metadata fields, signed claims).
+HIGH_PRECISION = frozenset({"provenance_metadata", "content_credentials"})
+HIGH_PRECISION_WEIGHT = 8.0
+CONFIDENT = 0.9  # a high-precision detector counts as confident beyond 0.9 or below 0.1
+
+_EPS = 1e-4
+
+
+def logit(p: float) -> float:
+    p = min(1 - _EPS, max(_EPS, p))
+    return math.log(p / (1 - p))
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+@dataclass
+class FusionModel:
+    """Parameters of the fusion for one modality."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    bias: float = 0.0
+    scale: float = 1.0  # temperature applied to the pooled log-odds (calibration)
+    manipulated_at: float = 0.65
+    authentic_at: float = 0.35
+    method: str = "weighted log-odds mean, unit weights (not fitted)"
+
+    def weight(self, result: DetectorResult) -> float:
+        w = self.weights.get(result.name, 1.0)
+        if result.name in HIGH_PRECISION and result.score is not None and \
+                (result.score >= CONFIDENT or result.score <= 1 - CONFIDENT):
+            w = max(w, HIGH_PRECISION_WEIGHT)
+        return w
+
+
+@lru_cache(maxsize=1)
+def _fitted() -> dict[str, Any]:
+    try:
+        text = ir.files("resources").joinpath("ensemble.json").read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        return {}
+    return json.loads(text)
+
+
+def model_for(modality: str) -> FusionModel:
+    data = _fitted().get(modality)
+    if not data:
+        return FusionModel()
+    return FusionModel(**{k: v for k, v in data.items() if k in FusionModel.__dataclass_fields__})
+
+
+def fuse(results: Iterable[DetectorResult], modality: str, *,
+         model: FusionModel | None = None) -> Verdict:
+    """Fuse detector results into a :class:`Verdict` with each detector's contribution.
+
+    A contribution is the detector's share of the pooled log-odds (positive pushes towards
+    manipulated), so that the GUI and the report can show who drove the verdict.
+    """
+    model = model or model_for(modality)
+    usable = [r for r in results if r.status == "ok" and r.score is not None]
+    if not usable:
+        return Verdict(label="inconclusive", probability=None, drivers=[], contributions={},
+                       method=model.method + "; no applicable detector")
+    total_w = sum(model.weight(r) for r in usable)
+    contributions = {r.name: model.weight(r) * logit(r.score) / total_w for r in usable}
+    pooled = model.scale * sum(contributions.values()) + model.bias
+    probability = sigmoid(pooled)
+    if probability >= model.manipulated_at:
+        label = "likely_manipulated"
+    elif probability <= model.authentic_at:
+        label = "likely_authentic"
+    else:
+        label = "inconclusive"
+    sign = 1 if probability >= 0.5 else -1
+    drivers = [name for name, c in sorted(contributions.items(), key=lambda kv: -sign * kv[1])
+               if sign * c > 0][:3]
+    return Verdict(label=label, probability=probability, drivers=drivers,
+                   contributions=contributions, method=model.method)

@@ -1,0 +1,204 @@
+"""analyze(media) -> Analysis: detectors -> fusion -> explainer -> validator.
+
+The one path every analysis takes, from the CLI's ``analyze`` and ``scan`` and from the GUI.
+Each detector runs inside a guard: an exception becomes that detector's ``error`` result and
+the others go on. Nothing here knows of Qt or of the case folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from triage_app import __version__
+from triage_app.media import Media, MediaError, open_media
+from triage_app.model import Analysis, Claim, DetectorResult, Verdict
+from triage_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PIPELINE_VERSION = __version__
+
+
+@dataclass
+class AnalyzeOutcome:
+    """What analysing one file produced: the analysis, or the error that stopped it."""
+
+    path: str
+    sha256: str | None
+    media: dict[str, Any] | None
+    analysis: Analysis | None
+    error: str | None = None
+    maps: dict[str, np.ndarray] = field(default_factory=dict)  # uint8 heatmaps, "fused" first
+
+    def to_json(self, *, map_path: str | None = None) -> dict[str, Any]:
+        """The stable ``analyze --json`` / ``scan --json`` object (DESIGN.md, Command line)."""
+        a = self.analysis.to_dict() if self.analysis else None
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "media": self.media,
+            "verdict": a["verdict"] if a else None,
+            "detectors": [
+                {k: d[k] for k in ("name", "version", "status", "score", "reason", "runtime")}
+                for d in a["detectors"]] if a else [],
+            "findings": a["findings"] if a else [],
+            "claims": [{k: c[k] for k in ("text", "artifact", "status", "reason", "location",
+                                          "measurement")} for c in a["claims"]] if a else [],
+            "map": map_path,
+            "error": self.error,
+            "tool_version": __version__,
+        }
+
+
+def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def run_detector(spec: Any, media: Media) -> DetectorResult:
+    """Run one registered detector with a guard and a stopwatch."""
+    start = time.perf_counter()
+    try:
+        result = spec.function(media)
+        if not isinstance(result, DetectorResult):
+            raise TypeError(f"returned {type(result).__name__}, not DetectorResult")
+    except MemoryError:
+        result = DetectorResult.error(spec.name, spec.version, "ran out of memory on this item")
+    except Exception as exc:
+        log.exception("detector %s failed", spec.name)
+        result = DetectorResult.error(spec.name, spec.version,
+                                      f"detector failed: {type(exc).__name__}: {exc}")
+    result.runtime = time.perf_counter() - start
+    if not result.params and spec.params:
+        result.params = dict(spec.params)
+    return result
+
+
+def fuse_maps(results: list[DetectorResult], shape: tuple[int, int]) -> np.ndarray | None:
+    """Weighted mean of the localizing detectors' heatmaps, weighted by each detector's map
+    weight times its confidence (score); None when no detector localized anything."""
+    from detectors.registry import get
+
+    acc = np.zeros(shape, np.float32)
+    total = 0.0
+    for r in results:
+        if r.status != "ok" or r.heatmap is None or r.heatmap.shape[:2] != shape:
+            continue
+        try:
+            w = get(r.name).map_weight
+        except KeyError:
+            w = 1.0
+        w *= float(r.score or 0.0)
+        if w <= 0:
+            continue
+        acc += w * np.clip(r.heatmap.astype(np.float32), 0, 1)
+        total += w
+    if total == 0:
+        return None
+    return acc / total
+
+
+def to_uint8_map(heatmap: np.ndarray) -> np.ndarray:
+    """0..1 float heatmap -> uint8 localization map (0 = no evidence, 255 = strongest)."""
+    return np.clip(np.rint(heatmap * 255.0), 0, 255).astype(np.uint8)
+
+
+def analyze(media: Media, *, settings: Settings | None = None, explain: bool = True,
+            progress: Callable[[str], None] | None = None) -> Analysis:
+    """Run every applicable detector on ``media``, fuse, explain and validate.
+
+    Parameters
+    ----------
+    media : ImageMedia | VideoMedia | AudioMedia
+        An opened item (see :func:`triage_app.media.open_media`).
+    settings : Settings, optional
+        Detectors switched off, checkpoints; defaults otherwise.
+    explain : bool
+        Write the explanation and validate it with the probes (default True).
+    progress : callable, optional
+        Called with each detector's name before it runs.
+    """
+    from detectors import ensemble
+    from detectors.registry import detectors_for
+
+    settings = settings or Settings()
+    start = time.perf_counter()
+    specs = detectors_for(media.kind, disabled=settings.disabled_detectors)
+    results = []
+    for spec in specs:
+        if progress:
+            progress(spec.name)
+        results.append(run_detector(spec, media))
+    verdict: Verdict = ensemble.fuse(results, media.kind)
+    fused = None
+    if media.kind == "image":
+        fused = fuse_maps(results, (media.height, media.width))  # type: ignore[union-attr]
+    analysis = Analysis(media=media.summary(), verdict=verdict, detectors=results,
+                        tool_version=__version__, fused_map=fused)
+    if explain:
+        analysis.claims = explain_and_validate(analysis, media)
+    analysis.runtime = time.perf_counter() - start
+    return analysis
+
+
+def explain_and_validate(analysis: Analysis, media: Media) -> list[Claim]:
+    """Our own explanation of ``analysis``, each sentence checked by an independent probe."""
+    try:
+        from explainers.rationale import write_rationale
+        from explainers.validator import validate
+    except ImportError:  # explainers not installed in this build
+        return []
+    claims = write_rationale(analysis, analysis.media)
+    return validate(claims, media, verdict=analysis.verdict)
+
+
+def check_rationale(path: str | Path, text: str, *, verdict: Verdict | None = None,
+                    settings: Settings | None = None) -> list[Claim]:
+    """Parse a free-text rationale (from a person or a model) and validate every sentence
+    against the media at ``path``."""
+    from explainers.claims import parse_rationale
+    from explainers.validator import validate
+
+    settings = settings or Settings()
+    media = open_media(path, limits=settings.limits)
+    claims = parse_rationale(text, modality=media.kind)
+    return validate(claims, media, verdict=verdict)
+
+
+def analyze_path(path: str | Path, *, settings: Settings | None = None,
+                 explain: bool = True) -> AnalyzeOutcome:
+    """Hash, open and analyse one file; any failure becomes ``error`` on the outcome."""
+    settings = settings or Settings()
+    p = str(path)
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        return AnalyzeOutcome(p, None, None, None, error=f"cannot read file: {exc.strerror or exc}")
+    try:
+        media = open_media(path, limits=settings.limits)
+    except MediaError as exc:
+        return AnalyzeOutcome(p, digest, None, None, error=str(exc))
+    try:
+        analysis = analyze(media, settings=settings, explain=explain)
+    except MemoryError:
+        return AnalyzeOutcome(p, digest, media.summary(), None,
+                              error="ran out of memory while analysing this item")
+    except MediaError as exc:  # video decoding can fail mid-stream
+        return AnalyzeOutcome(p, digest, media.summary(), None, error=str(exc))
+    maps: dict[str, np.ndarray] = {}
+    if analysis.fused_map is not None:
+        maps["fused"] = to_uint8_map(analysis.fused_map)
+    for r in analysis.detectors:
+        if r.heatmap is not None and r.status == "ok":
+            maps[r.name] = to_uint8_map(r.heatmap)
+    return AnalyzeOutcome(p, digest, analysis.media, analysis, maps=maps)

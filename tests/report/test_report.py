@@ -1,0 +1,160 @@
+"""Evidence report: PDF text, sidecar schema, PAdES signature, and tamper detection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from triage_app.cli import main
+
+SIDECAR_KEYS = {"schema", "report_id", "created_utc", "tool", "case", "custody_head", "items",
+                "methods"}
+ITEM_KEYS = {"sha256", "md5", "size", "name", "kind", "format", "added_at", "sources", "media",
+             "verdict", "detectors", "findings", "explanation", "rationales", "decision",
+             "notes", "custody"}
+
+
+def _make_p12(tmp: Path) -> tuple[Path, Path]:
+    """A throwaway self-signed examiner certificate in PKCS#12, and its PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Examiner"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Triage Test Lab")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    p12 = tmp / "examiner.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"examiner", key, cert, None, serialization.BestAvailableEncryption(b"secret")))
+    pem = tmp / "examiner.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return p12, pem
+
+
+@pytest.fixture(scope="module")
+def report_case(tmp_path_factory) -> Path:
+    """A case with an image, a video and an audio item, analysed, with a decision."""
+    import soundfile as sf
+
+    from triage_app.case.store import Case
+    from triage_app.demo import camera_pipeline, make_scene, make_video
+    from triage_app.scan import scan
+
+    tmp = tmp_path_factory.mktemp("report")
+    media = tmp / "media"
+    media.mkdir()
+    photo = camera_pipeline(make_scene(2, 240, 320), 2)
+    photo[100:160, 40:120] = photo[20:80, 200:280]  # a known copy-move
+    Image.fromarray(photo).save(media / "photo.png")
+    sr = 16000
+    t = np.arange(2 * sr) / sr
+    sf.write(media / "tone.wav", (0.4 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), sr)
+    make_video(media, seconds=1.2)
+    case_dir = tmp / "r.triage"
+    events = list(scan([media], case_dir, workers=1, examiner="Test Examiner"))
+    assert sum(e.kind == "analyzed" for e in events) == 3, [e.message for e in events]
+    case = Case.open(case_dir)
+    try:
+        sha = next(it["sha256"] for it in case.items() if it["name"] == "photo.png")
+        case.record_decision(sha, "manipulated", "cloned block visible at left")
+    finally:
+        case.close()
+    return case_dir
+
+
+def test_signed_report_text_sidecar_signature_and_tampering(report_case: Path, tmp_path: Path,
+                                                            capsys) -> None:
+    from pypdf import PdfReader
+
+    p12, pem = _make_p12(tmp_path)
+    out = tmp_path / "out" / "report.pdf"
+    code = main(["report", str(report_case), "--out", str(out), "--sign", str(p12),
+                 "--passphrase", "examiner"])
+    assert code == 0, capsys.readouterr()
+    reader = PdfReader(str(out))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    n = len(reader.pages)
+    assert f"page 1 of {n}" in text and f"page {n} of {n}" in text
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert SIDECAR_KEYS <= set(sidecar) and sidecar["schema"] == "deepfake-triage/report/1"
+    assert sidecar["report_id"] in text
+    assert len(sidecar["items"]) == 3
+    for it in sidecar["items"]:
+        assert ITEM_KEYS <= set(it)
+        assert it["sha256"] in text.replace("\n", "")
+        assert it["custody"], "each item lists its custody entries"
+    assert {it["kind"] for it in sidecar["items"]} == {"image", "video", "audio"}
+    assert "Appendix: methods" in text
+    assert "cloned block visible at left" in text
+    # fonts are embedded TrueType
+    fonts = set()
+    for page in reader.pages:
+        for f in (page["/Resources"].get("/Font") or {}).values():
+            fd = f.get_object().get("/FontDescriptor")
+            if fd is not None:
+                fonts.add("/FontFile2" in fd.get_object())
+    assert fonts == {True}
+    uco = json.loads(out.with_suffix(".uco.jsonld").read_text())
+    assert any(n["@type"] == "uco-observable:File" for n in uco["@graph"])
+
+    capsys.readouterr()
+    code = main(["verify", str(out), "--trust-root", str(pem), "--case", str(report_case)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "intact" in printed
+
+    # one flipped byte in the PDF
+    bad_pdf = tmp_path / "bad" / "report.pdf"
+    bad_pdf.parent.mkdir()
+    shutil.copy(out, bad_pdf)
+    shutil.copy(out.with_suffix(".json"), bad_pdf.with_suffix(".json"))
+    data = bytearray(bad_pdf.read_bytes())
+    pos = data.find(b"Evidence report") if b"Evidence report" in data else len(data) // 3
+    data[pos + 2] ^= 0x01
+    bad_pdf.write_bytes(bytes(data))
+    assert main(["verify", str(bad_pdf), "--case", str(report_case)]) == 1
+    capsys.readouterr()
+
+    # one flipped byte in the sidecar
+    bad2 = tmp_path / "bad2" / "report.pdf"
+    bad2.parent.mkdir()
+    shutil.copy(out, bad2)
+    side = bytearray(out.with_suffix(".json").read_bytes())
+    side[len(side) // 2] ^= 0x01
+    bad2.with_suffix(".json").write_bytes(bytes(side))
+    assert main(["verify", str(bad2), "--case", str(report_case)]) == 1
+    assert "sidecar" in capsys.readouterr().out
+
+
+def test_unsigned_report_is_checked_against_the_custody_log(report_case: Path,
+                                                            tmp_path: Path, capsys) -> None:
+    out = tmp_path / "u" / "report.pdf"
+    assert main(["report", str(report_case), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(out), "--case", str(report_case)]) == 0
+    assert "custody" in capsys.readouterr().out
+    assert main(["verify", str(out)]) in (0, 1)  # the sidecar names the case folder: found
+    data = bytearray(out.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    out.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert main(["verify", str(out), "--case", str(report_case)]) == 1

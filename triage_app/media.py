@@ -228,7 +228,7 @@ Media = ImageMedia | VideoMedia | AudioMedia
 #: Extensions we treat as media when walking folders, by the kind they claim.
 MEDIA_EXTENSIONS: dict[str, str] = {
     **{e: "image" for e in (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".tif", ".tiff",
-                            ".webp", ".bmp", ".heic", ".heif", ".gif")},
+                            ".webp", ".bmp", ".heic", ".heif", ".avif", ".gif")},
     **{e: "video" for e in (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".3gp",
                             ".mpg", ".mpeg", ".ts", ".wmv", ".flv")},
     **{e: "audio" for e in (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a",

@@ -191,10 +191,12 @@ def cmd_show(args: argparse.Namespace) -> int:
             return EXIT_OK
         _print(f"case {case.path}  ({len(items)} item(s), examiner {case.examiner})")
         for it in items:
+            verdict = it.get("verdict") or {}
+            decision = it.get("decision") or {}
             _print(f"  {it['sha256'][:16]}  {str(it.get('kind') or '?'):<6} "
-                   f"{str(it.get('verdict') or ('error' if it.get('error') else '-')):<19} "
-                   f"{_fmt_prob(it.get('probability'))}  "
-                   f"{str(it.get('decision') or ''):<12} {it.get('name')}")
+                   f"{verdict.get('label') or ('error' if it.get('error') else '-'):<19} "
+                   f"{_fmt_prob(verdict.get('probability'))}  "
+                   f"{decision.get('label') or '':<12} {it.get('name')}")
             if it.get("error"):
                 _print(f"      error: {it['error']}")
         for e in case.intake_errors():
@@ -323,10 +325,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         from triage_app.report import export_report
     except ImportError:
         raise UsageError("report export is not available in this build") from None
+    from triage_app.report.signing import SigningError
+
     case = _open_case(args.case)
     try:
         result = export_report(case, args.out, evidence=args.evidence or None,
                                sign_key=args.sign, passphrase=args.passphrase)
+    except (SigningError, ValueError) as exc:
+        _print(f"triage: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
     finally:
         case.close()
     _print(f"report   {result.pdf}")

@@ -264,6 +264,9 @@ def scan(paths: Iterable[str | os.PathLike[str]], case_path: str | os.PathLike[s
         _, sha, _, given = task
         outcome.path = given
         state["done"] += 1
+        media = outcome.media or {}
+        case.record_probe(sha, kind=media.get("kind"), format=media.get("format"),
+                          summary=outcome.media, error=None if outcome.media else outcome.error)
         if outcome.error:
             state["errors"] += 1
             case.record_analysis(sha, None, error=outcome.error)

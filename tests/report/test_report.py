@@ -88,7 +88,7 @@ def test_signed_report_text_sidecar_signature_and_tampering(report_case: Path, t
     p12, pem = _make_p12(tmp_path)
     out = tmp_path / "out" / "report.pdf"
     code = main(["report", str(report_case), "--out", str(out), "--sign", str(p12),
-                 "--passphrase", "examiner"])
+                 "--passphrase", "secret"])
     assert code == 0, capsys.readouterr()
     reader = PdfReader(str(out))
     text = "\n".join(page.extract_text() for page in reader.pages)

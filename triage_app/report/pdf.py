@@ -208,7 +208,7 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
                      [_p("No explanation (the item was not analysed).", st["body"])])
         for r in it.get("rationales", []):
             story.append(_p(f"Rationale checked by {r.get('actor') or 'the examiner'} "
-                            f"({r.get('at') or r.get('created_at') or ''})", st["h3"]))
+                            f"({r.get('time') or ''})", st["h3"]))
             story.append(_p(f"\u201c{r.get('text', '')}\u201d", st["caption"]))
             story.extend(_claims_block(r.get("claims", []), st))
         story.append(_p("Examiner decision and notes", st["h3"]))
@@ -217,18 +217,18 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
             story.append(_p("No decision recorded.", st["body"]))
         for d in decisions:
             if isinstance(d, dict):
-                story.append(_p(f"{d.get('at', '')}  {d.get('actor', '')}: {d.get('label', '')}"
+                story.append(_p(f"{d.get('time', '')}  {d.get('actor', '')}: {d.get('label', '')}"
                                 f"{' - ' + d['note'] if d.get('note') else ''}", st["body"]))
             else:
                 story.append(_p(str(d), st["body"]))
         for n in it.get("notes", []):
-            story.append(_p(f"Note ({n.get('at', '')}, {n.get('actor', '')}): {n.get('text', '')}",
+            story.append(_p(f"Note ({n.get('time', '')}, {n.get('actor', '')}): {n.get('text', '')}",
                             st["body"]))
         if it.get("custody"):
             story.append(_p("Chain of custody for this item", st["h3"]))
             rows = [["#", "Time (UTC)", "Actor", "Action", "Entry hash"]]
             for e in it["custody"]:
-                rows.append([str(e["seq"]), e["at"], e["actor"], e["action"], e["hash"]])
+                rows.append([str(e["seq"]), e["time"], e["actor"], e["action"], e["hash"]])
             story.append(_table(rows, [10 * mm, 36 * mm, 38 * mm, 30 * mm, width - 114 * mm],
                                 st, style="mono"))
 

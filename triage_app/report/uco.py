@@ -67,7 +67,7 @@ def to_case_uco(data: dict[str, Any]) -> dict[str, Any]:
                 "@id": f"kb:custody-{e['seq']}",
                 "@type": "case-investigation:InvestigativeAction",
                 "uco-core:name": e["action"],
-                "uco-action:startTime": {"@type": "xsd:dateTime", "@value": e["at"]},
+                "uco-action:startTime": {"@type": "xsd:dateTime", "@value": e["time"]},
                 "uco-action:performer": {"@id": performer(e["actor"])},
                 "uco-action:instrument": {"@id": tool_id},
                 "uco-action:object": [{"@id": fid}],

@@ -408,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--modality", choices=["image", "video", "audio"])
     e.add_argument("--limit", type=int, help="at most N items (smoke runs)")
     e.add_argument("--workers", type=int, default=1)
+    e.add_argument("--crop", type=int, metavar="N",
+                   help="evaluate images on a centred N x N crop (removes size cues)")
+    e.add_argument("--source", help="only rows whose source folder starts with this")
     e.set_defaults(func=cmd_eval)
 
     m = sub.add_parser("models", help="list detectors and models with weight hashes")

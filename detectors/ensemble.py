@@ -28,7 +28,7 @@ from typing import Any, Iterable
 from triage_app.model import DetectorResult, Verdict
 
 #: Detectors whose confident answers are near-certain (exact metadata fields, signed claims).
-HIGH_PRECISION = frozenset({"provenance_metadata", "content_credentials"})
+HIGH_PRECISION = frozenset({"metadata", "content_credentials"})
 HIGH_PRECISION_WEIGHT = 8.0
 CONFIDENT = 0.9  # a high-precision detector counts as confident beyond 0.9 or below 0.1
 
@@ -53,6 +53,9 @@ class FusionModel:
     scale: float = 1.0  # temperature applied to the pooled log-odds (calibration)
     manipulated_at: float = 0.65
     authentic_at: float = 0.35
+    # "mean": weighted mean of log-odds (unfitted default); "sum": fitted logistic regression
+    # on the detectors' log-odds, where a missing detector adds nothing.
+    pooling: str = "mean"
     method: str = "weighted log-odds mean, unit weights (not fitted)"
 
     def weight(self, result: DetectorResult) -> float:
@@ -91,8 +94,13 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
     if not usable:
         return Verdict(label="inconclusive", probability=None, drivers=[], contributions={},
                        method=model.method + "; no applicable detector")
-    total_w = sum(model.weight(r) for r in usable)
-    contributions = {r.name: model.weight(r) * logit(r.score) / total_w for r in usable}
+    if model.pooling == "sum":
+        # Detectors the fit never saw (plug-ins, new modules) get no weight rather than a guess.
+        contributions = {r.name: model.weight(r) * logit(r.score) for r in usable
+                         if r.name in model.weights or r.name in HIGH_PRECISION}
+    else:
+        total_w = sum(model.weight(r) for r in usable)
+        contributions = {r.name: model.weight(r) * logit(r.score) / total_w for r in usable}
     pooled = model.scale * sum(contributions.values()) + model.bias
     probability = sigmoid(pooled)
     if probability >= model.manipulated_at:

@@ -1,0 +1,154 @@
+"""Fit the per-modality fusion weights (``resources/ensemble.json``) from ``triage eval`` output.
+
+Reproduce::
+
+    .venv/bin/triage eval ../shared/corpus/manifest.csv --json --workers 2 > runs/eval.json
+    .venv/bin/python training/fit_ensemble.py runs/eval.json --out resources/ensemble.json
+
+Model: logistic regression on the detectors' log-odds, ``p = sigmoid(b + sum_i w_i * logit(s_i))``,
+where a detector that did not apply contributes nothing (it is missing, not a vote for
+authentic). L2-regularised, weights constrained to be >= 0 (a detector's evidence may be
+discounted, never reversed), fitted per modality. Cross-validation is grouped (all items of
+one scene, speaker or source utterance stay in one fold), and the held-out predictions give
+the AUC, Brier score and expected calibration error written next to the weights.
+
+Detectors whose confident answers are near-certain (``HIGH_PRECISION`` in
+``detectors/ensemble.py``) keep their floor weight at run time whatever the fit says, because
+the development corpus holds no item with a content credential or generator metadata to fit
+them on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+EPS = 1e-4
+
+
+def logit(p: float) -> float:
+    p = min(1 - EPS, max(EPS, p))
+    return math.log(p / (1 - p))
+
+
+def group_of(item: dict) -> str:
+    """Items that must stay together in one fold (same scene, speaker or source utterance)."""
+    path = item["path"]
+    name = Path(path).stem
+    src = item["source"]
+    if src == "noso_copymove":
+        return "noso:" + name.split("_")[0]           # original and its forgeries
+    if src == "ml72_ai_vs_real":
+        m = re.match(r"([a-z]+)_", name)
+        return "ml72:" + (m.group(1) if m else name)   # content category / generation
+    if src == "ganpolice_vocoders":
+        m = re.search(r"(LJ\d{3}-\d{4})", path)
+        return "lj:" + (m.group(1) if m else name)     # same utterance, every vocoder
+    if src == "resemblyzer":
+        return "resemblyzer:" + ("trump" if "trump" in path.lower() else name.split("-")[0])
+    if src == "ffpp_c23":
+        return "ffpp:" + re.sub(r"[^0-9]", " ", name).split()[0]
+    return src + ":" + name
+
+
+def design(items: list[dict], detectors: list[str]) -> np.ndarray:
+    return np.array([[logit(it["scores"][d]) if d in it["scores"] else 0.0 for d in detectors]
+                     for it in items])
+
+
+def fit(x: np.ndarray, y: np.ndarray, *, l2: float) -> tuple[np.ndarray, float]:
+    n, k = x.shape
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:k], theta[k]
+        z = x @ w + b
+        p = 1 / (1 + np.exp(-z))
+        ll = -np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12))
+        g = p - y
+        return ll + l2 * np.sum(w * w), np.r_[x.T @ g / n + 2 * l2 * w, g.mean()]
+
+    theta0 = np.r_[np.full(k, 0.1), 0.0]
+    bounds = [(0, None)] * k + [(None, None)]
+    res = minimize(loss, theta0, jac=True, method="L-BFGS-B", bounds=bounds)
+    return res.x[:k], float(res.x[k])
+
+
+def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
+                   folds: int = 5, seed: int = 0) -> np.ndarray:
+    groups = sorted({group_of(it) for it in items})
+    rng = np.random.default_rng(seed)
+    rng.shuffle(groups)
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    x = design(items, detectors)
+    y = np.array([it["label"] == "manipulated" for it in items], float)
+    pred = np.full(len(items), np.nan)
+    for f in range(folds):
+        test = np.array([fold_of[group_of(it)] == f for it in items])
+        if test.all() or not test.any() or len(set(y[~test])) < 2:
+            continue
+        w, b = fit(x[~test], y[~test], l2=l2)
+        pred[test] = 1 / (1 + np.exp(-(x[test] @ w + b)))
+    return pred
+
+
+def main(argv: list[str] | None = None) -> int:
+    from explainers.metrics import brier_score, expected_calibration_error, roc_auc
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("eval_json", help="output of `triage eval MANIFEST --json`")
+    ap.add_argument("--out", default="resources/ensemble.json")
+    ap.add_argument("--l2", type=float, default=0.01)
+    args = ap.parse_args(argv)
+    data = json.loads(Path(args.eval_json).read_text())
+    items = [it for it in data["items"] if not it.get("error")]
+    fitted = {}
+    for mod in ("image", "video", "audio"):
+        rs = [it for it in items if it["modality"] == mod]
+        if len({it["label"] for it in rs}) < 2:
+            print(f"{mod}: one class only; not fitted", file=sys.stderr)
+            continue
+        detectors = sorted({d for it in rs for d in it["scores"]})
+        pred = cross_validate(rs, detectors, l2=args.l2)
+        ok = ~np.isnan(pred)
+        truth = [rs[i]["label"] for i in range(len(rs)) if ok[i]]
+        cv = {"auc": roc_auc(truth, pred[ok].tolist()),
+              "brier": brier_score(truth, pred[ok].tolist()),
+              "ece": expected_calibration_error(truth, pred[ok].tolist()),
+              "n": int(ok.sum())}
+        single = {}
+        for d in detectors:
+            sel = [it for it in rs if d in it["scores"]]
+            if len({it["label"] for it in sel}) == 2:
+                single[d] = roc_auc([it["label"] for it in sel], [it["scores"][d] for it in sel])
+        x = design(rs, detectors)
+        y = np.array([it["label"] == "manipulated" for it in rs], float)
+        w, b = fit(x, y, l2=args.l2)
+        print(f"{mod}: n={len(rs)} held-out AUC {cv['auc']:.3f} Brier {cv['brier']:.3f} "
+              f"ECE {cv['ece']:.3f}; best single detector "
+              f"{max(single.items(), key=lambda kv: kv[1]) if single else None}")
+        for d, wi in sorted(zip(detectors, w), key=lambda kv: -kv[1]):
+            print(f"    {d:<28} w={wi:.3f}")
+        fitted[mod] = {
+            "weights": {d: round(float(wi), 5) for d, wi in zip(detectors, w)},
+            "bias": round(b, 5), "pooling": "sum",
+            "method": f"logistic regression on detector log-odds, fitted {date.today()} on "
+                      f"{len(rs)} {mod} items of {Path(args.eval_json).name} (grouped 5-fold CV)",
+            "cross_validation": {k: (round(v, 4) if isinstance(v, float) else v)
+                                 for k, v in cv.items()},
+            "single_detector_auc": {k: round(v, 4) for k, v in single.items()},
+        }
+    Path(args.out).write_text(json.dumps(fitted, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Template rationale writer: one sentence per finding worth saying, nothing else.
+
+:func:`write_rationale` turns an :class:`~triage_app.model.Analysis` into claims (``source``
+``template``): first the verdict line ("Likely Manipulated.", "Likely Authentic.",
+"Inconclusive."), then one sentence per finding whose strength passes a threshold, strongest
+first, at most ``top_n``, duplicates (same artifact at the same place) merged. Each sentence names
+the artifact, where it is (TriDF region, area in words plus the pixel box, time span, frequency
+band or metadata field) and the measurement behind it. No sentence is written that no finding
+supports (DESIGN.md, principle 2).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from explainers import taxonomy
+from triage_app.model import (Analysis, Box, Claim, Finding, FrameSpan, Location, Mask,
+                              Measurement, MetadataField, Region, TimeSpan, Whole)
+
+__all__ = ["write_rationale", "VERDICT_LINES", "describe_location", "describe_measurement",
+           "area_words", "format_time", "format_hz", "rationale_text"]
+
+VERDICT_LINES = {
+    "likely_manipulated": "Likely Manipulated.",
+    "likely_authentic": "Likely Authentic.",
+    "inconclusive": "Inconclusive.",
+}
+
+_GRID = [["upper left", "top", "upper right"],
+         ["left side", "center", "right side"],
+         ["lower left", "bottom", "lower right"]]
+
+
+def area_words(box: Box, width: int | None, height: int | None) -> str | None:
+    """The third of the picture a box's centre falls in, in words ("upper left", "center").
+
+    >>> area_words(Box(10, 10, 20, 20), 300, 300)
+    'upper left'
+    """
+    if not width or not height:
+        return None
+    cx = (box.x + box.w / 2) / width
+    cy = (box.y + box.h / 2) / height
+    col = min(2, max(0, int(cx * 3)))
+    row = min(2, max(0, int(cy * 3)))
+    return _GRID[row][col]
+
+
+def format_time(t: float) -> str:
+    """Seconds as m:ss.s (``3.2`` -> ``0:03.2``)."""
+    t = max(0.0, float(t))
+    minutes = int(t // 60)
+    return f"{minutes}:{t - 60 * minutes:04.1f}"
+
+
+def format_hz(f: float) -> str:
+    return f"{f / 1000:.1f} kHz" if f >= 1000 else f"{f:.0f} Hz"
+
+
+def _box_text(b: Box) -> str:
+    return f"(x={b.x}, y={b.y}, {b.w}x{b.h})"
+
+
+def _metadata_text(m: MetadataField) -> str:
+    ns, _, field = m.name.partition(":")
+    if not field:
+        ns, field = "", m.name
+    if ns.upper() == "C2PA":
+        base = "the C2PA manifest"
+        return base + (f" reads '{m.value}'" if m.value else "")
+    label = f"the {ns.upper()} {field} tag" if ns else f"the {field} field"
+    return label + (f" reads '{m.value}'" if m.value is not None else "")
+
+
+def describe_location(loc: Location | None, region: str | None = None, *,
+                      width: int | None = None, height: int | None = None) -> str:
+    """Where, in words: region, area and box, time span, band, metadata field ('' for none)."""
+    parts: list[str] = []
+    box: Box | None = None
+    if isinstance(loc, Box):
+        box = loc
+    elif isinstance(loc, Mask):
+        box = loc.box
+    elif isinstance(loc, Region):
+        box = loc.box
+        if region is None:
+            region = loc.name
+    if region is not None:
+        name = taxonomy.region_name(region) if taxonomy.is_region(region) else region
+        parts.append(f"in the {name}" if taxonomy.is_region(region) else f"in the {name}")
+        if box is not None:
+            parts.append(_box_text(box))
+    elif box is not None:
+        words = area_words(box, width, height)
+        parts.append((f"in the {words} " if words else "at ") + _box_text(box))
+    if isinstance(loc, FrameSpan):
+        parts.append(f"from {format_time(loc.start)} to {format_time(loc.end)}")
+        if loc.box is not None:
+            words = area_words(loc.box, width, height)
+            parts.append((f"in the {words} " if words else "at ") + _box_text(loc.box))
+    elif isinstance(loc, TimeSpan):
+        if loc.end > loc.start and loc.end < 1e8:
+            parts.append(f"from {format_time(loc.start)} to {format_time(loc.end)}")
+        elif loc.end == loc.start:
+            parts.append(f"at {format_time(loc.start)}")
+        if loc.low_hz is not None and loc.high_hz is not None:
+            parts.append(f"between {format_hz(loc.low_hz)} and {format_hz(loc.high_hz)}")
+        elif loc.low_hz is not None:
+            parts.append(f"above {format_hz(loc.low_hz)}")
+        elif loc.high_hz is not None:
+            parts.append(f"below {format_hz(loc.high_hz)}")
+    elif isinstance(loc, MetadataField):
+        parts.append("where " + _metadata_text(loc))
+    elif isinstance(loc, Whole):
+        parts.append("across the whole item")
+    return " ".join(parts)
+
+
+def describe_measurement(m: Measurement, modality: str | None = None) -> str:
+    """The number behind a finding, in words ("noise level 2.8x that of the rest of the image")."""
+    rest = {"image": "the rest of the image", "video": "the rest of the frame",
+            "audio": "the rest of the recording"}.get(modality or "", "the rest of the item")
+    v, ref, unit = m.value, m.reference, m.unit
+    if isinstance(v, (int, float)) and isinstance(ref, (int, float)) and ref not in (0, 0.0):
+        if unit in ("", "x", "ratio") and m.name.endswith("ratio"):
+            return f"{m.name} {float(v):.2g} (reference {float(ref):.2g})"
+        if unit in ("",) and float(v) > 0 and float(ref) > 0:
+            return f"{m.name} {float(v) / float(ref):.1f}x that of {rest}"
+        return f"{m.name} {float(v):.3g} {unit} against {float(ref):.3g} {unit}".replace("  ", " ")
+    return m.describe()
+
+
+def _loc_key(f: Finding) -> tuple[Any, ...]:
+    loc = f.location
+    if isinstance(loc, Mask):
+        loc = loc.box
+    if isinstance(loc, Box):
+        # coarse key: boxes that overlap a lot are the same place
+        return ("box", round(loc.x / 32), round(loc.y / 32), round(loc.w / 32), round(loc.h / 32))
+    if isinstance(loc, (FrameSpan, TimeSpan)):
+        return (loc.kind, round(loc.start, 1), round(loc.end, 1))
+    if isinstance(loc, MetadataField):
+        return ("meta", loc.name)
+    if isinstance(loc, Region):
+        return ("region", loc.name)
+    return (getattr(loc, "kind", None),)
+
+
+def _same_place(a: Finding, b: Finding) -> bool:
+    la = a.location.box if isinstance(a.location, Mask) else a.location
+    lb = b.location.box if isinstance(b.location, Mask) else b.location
+    if isinstance(la, Box) and isinstance(lb, Box):
+        return la.iou(lb) >= 0.5
+    return _loc_key(a) == _loc_key(b)
+
+
+def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None = None, *,
+                    min_strength: float = 0.5, top_n: int = 5) -> list[Claim]:
+    """Claims for an analysis: the verdict line, then one sentence per finding worth saying.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        Its verdict and its detectors' findings are read; nothing else.
+    media_summary : mapping, optional
+        ``media.summary()`` (``kind``, ``width``, ``height``...); defaults to
+        ``analysis.media``. Gives the modality and the picture size for "upper left".
+    min_strength : float
+        Findings weaker than this are not said.
+    top_n : int
+        At most this many finding sentences, strongest first.
+
+    Returns
+    -------
+    list of Claim, ``source="template"``, status ``unchecked``.
+    """
+    if not 0.0 <= min_strength <= 1.0:
+        raise ValueError(f"min_strength must be in 0..1, got {min_strength}")
+    if top_n < 0:
+        raise ValueError(f"top_n must be >= 0, got {top_n}")
+    summary = dict(media_summary if media_summary is not None else (analysis.media or {}))
+    modality = summary.get("kind")
+    width, height = summary.get("width"), summary.get("height")
+    label = analysis.verdict.label
+    claims = [Claim(text=VERDICT_LINES.get(label, "Inconclusive."), artifact=None,
+                    modality=modality, source="template",
+                    measurement={"verdict": label, "probability": analysis.verdict.probability})]
+    strong = [f for f in analysis.findings
+              if f.strength >= min_strength and taxonomy.is_artifact(f.artifact)]
+    strong.sort(key=lambda f: -f.strength)
+    chosen: list[Finding] = []
+    for f in strong:
+        if any(c.artifact == f.artifact and _same_place(c, f) for c in chosen):
+            continue
+        chosen.append(f)
+        if len(chosen) >= top_n:
+            break
+    for f in chosen:
+        name = taxonomy.artifact_name(f.artifact)
+        where = describe_location(f.location, f.region, width=width, height=height)
+        meas = describe_measurement(f.measurement, modality)
+        text = f"{name} {where}: {meas}." if where else f"{name}: {meas}."
+        text = text[0].upper() + text[1:]
+        claims.append(Claim(
+            text=text, artifact=f.artifact, modality=modality, location=f.location,
+            region=f.region, polarity="present", source="template",
+            measurement={"detector": f.detector, "strength": round(float(f.strength), 4),
+                         "name": f.measurement.name, "value": f.measurement.value,
+                         "reference": f.measurement.reference, "unit": f.measurement.unit}))
+    return claims
+
+
+def rationale_text(claims: list[Claim]) -> str:
+    """The claims' sentences joined into one paragraph."""
+    return " ".join(c.text for c in claims)

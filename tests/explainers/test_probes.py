@@ -1,0 +1,199 @@
+"""Probes: known answers on synthetic media (the artifact put there is found, elsewhere not)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from explainers import probes as P
+from explainers.probes import Target
+from triage_app.model import Box
+
+from _explainer_synth import SR, audio_media, image_media, scene, speech_like
+
+HERE = Box(180, 60, 100, 80)
+THERE = Box(30, 140, 100, 80)
+
+
+def _box(rgb, b, fn):
+    sl = (slice(b.y, b.y + b.h), slice(b.x, b.x + b.w))
+    rgb[sl] = fn(rgb[sl])
+    return rgb
+
+
+@pytest.fixture(scope="module")
+def noisy():
+    rng = np.random.default_rng(5)
+    return image_media(_box(scene(), HERE, lambda a: a + rng.normal(0, 10, a.shape)))
+
+
+def test_noise_probe(noisy):
+    r = P.probe_noise(noisy, Target(box=HERE))
+    assert r.found is True and r.measurement["ratio"] > 2 and r.measurement["z"] > 3
+    r = P.probe_noise(noisy, Target(box=THERE))
+    assert r.found is False
+    # whole picture: the tile scan finds the outlier tile
+    assert P.probe_noise(noisy, Target()).found is True
+    assert P.probe_noise(image_media(scene()), Target()).found is False
+
+
+def test_blur_probe():
+    m = image_media(_box(scene(), HERE, lambda a: ndimage.gaussian_filter(a, (2.5, 2.5, 0))))
+    assert P.probe_blurriness(m, Target(box=HERE)).found is True
+    assert P.probe_blurriness(m, Target(box=THERE)).found is False
+
+
+def test_blockiness_probe():
+    def blocky(a):
+        h, w = a.shape[0] // 8 * 8, a.shape[1] // 8 * 8
+        b = a.copy()
+        blk = a[:h, :w].reshape(h // 8, 8, w // 8, 8, 3).mean(axis=(1, 3))
+        b[:h, :w] = np.repeat(np.repeat(blk, 8, axis=0), 8, axis=1)
+        return b
+    box = Box(176, 56, 104, 88)  # on the 8x8 grid
+    m = image_media(_box(scene(), box, blocky))
+    r = P.probe_blockiness(m, Target(box=box))
+    assert r.found is True, r.reason
+    assert P.probe_blockiness(m, Target(box=THERE)).found is False
+
+
+def test_color_probe():
+    m = image_media(_box(scene(), HERE, lambda a: a + np.array([25.0, 0, -15.0])))
+    assert P.probe_color_inconsistency(m, Target(box=HERE)).found is True
+    assert P.probe_color_inconsistency(m, Target(box=THERE)).found is False
+
+
+def test_cloned_region_probe():
+    rgb = scene(seed=3)
+    src = Box(20, 20, 80, 70)
+    dst = Box(200, 140, 80, 70)
+    rgb[dst.y:dst.y + dst.h, dst.x:dst.x + dst.w] = rgb[src.y:src.y + src.h, src.x:src.x + src.w]
+    m = image_media(rgb)
+    r = P.probe_cloned_region(m, Target(box=dst))
+    assert r.found is True and r.measurement["offset"] == [-180, -120]
+    assert P.probe_cloned_region(m, Target(box=src)).found is True
+    r = P.probe_cloned_region(m, Target(box=Box(150, 20, 80, 70)))
+    assert r.found is False and r.measurement["residual_ratio"] > 1.1
+
+
+def test_blending_probe():
+    rgb = scene(seed=4)
+    other = scene(seed=9, sigma=6) + 40
+    rgb[HERE.y:HERE.y + HERE.h, HERE.x:HERE.x + HERE.w] = other[:HERE.h, :HERE.w]
+    m = image_media(rgb)
+    assert P.probe_blending_artifacts(m, Target(box=HERE)).found is True
+    assert P.probe_blending_artifacts(m, Target(box=THERE)).found is False
+
+
+def test_metadata_probes():
+    m = image_media(scene(), exif={305: "Adobe Photoshop 25.0"}, xmp='<x xmp:CreatorTool="GIMP 2.10"/>')
+    r = P.probe_software_metadata(m, Target(field="EXIF:Software", value="Adobe Photoshop"))
+    assert r.found is True and r.measurement["value"] == "Adobe Photoshop 25.0"
+    assert P.probe_software_metadata(m, Target(field="EXIF:Software", value="GIMP")).found is False
+    assert P.probe_software_metadata(m, Target(field="XMP:CreatorTool")).found is True
+    assert P.probe_software_metadata(m, Target(field="EXIF:Artist")).found is False
+    assert P.probe_software_metadata(m, Target()).found is True
+    assert P.probe_software_metadata(image_media(scene()), Target()).found is False
+    assert P.probe_content_credentials(image_media(scene(), raw=b"\x89PNG..."), Target()).found is False
+    assert P.probe_content_credentials(
+        image_media(scene(), raw=b"....jumb....c2pa.manifest...."), Target()).found is True
+    assert P.probe_thumbnail_mismatch(image_media(scene()), Target()).found is False
+
+
+def test_audio_probes():
+    x = speech_like(3.0)
+    clipped = x.copy()
+    seg = slice(int(1.0 * SR), int(1.5 * SR))
+    clipped[seg] = np.clip(clipped[seg] * 8, -0.9, 0.9)
+    m = audio_media(clipped)
+    assert P.probe_clipping(m, Target(start=1.0, end=1.5)).found is True
+    assert P.probe_clipping(m, Target(start=2.2, end=2.8)).found is False
+
+    sil = x.copy()
+    sil[int(2.0 * SR):int(2.2 * SR)] = 0.0
+    m = audio_media(sil)
+    assert P.probe_digital_silence(m, Target(start=1.9, end=2.3)).found is True
+    assert P.probe_digital_silence(m, Target(start=0.5, end=1.5)).found is False
+
+    t = np.arange(x.size) / SR
+    hum = x + sum(0.01 / k * np.sin(2 * np.pi * 50 * k * t) for k in range(1, 4))
+    assert P.probe_buzz(audio_media(hum), Target()).found is True
+    assert P.probe_buzz(audio_media(x), Target()).found is False
+
+    pops = x.copy()
+    for s in (0.7, 1.9):
+        pops[int(s * SR)] += 0.6
+    assert P.probe_pops(audio_media(pops), Target(start=0.5, end=1.0)).found is True
+    assert P.probe_pops(audio_media(x), Target(start=0.5, end=1.0)).found is False
+
+    from scipy import signal
+    sos = signal.butter(16, 4000, fs=SR, output="sos")
+    rng = np.random.default_rng(2)
+    wide = x + rng.normal(0, 0.01, x.size)
+    narrow = signal.sosfilt(sos, wide)
+    assert P.probe_vocoder_band_limit(audio_media(narrow), Target(low_hz=4500)).found is True
+    assert P.probe_vocoder_band_limit(audio_media(wide), Target(low_hz=4500)).found is False
+    assert P.probe_vocoder_band_limit(audio_media(narrow), Target()).found is True
+    assert P.probe_vocoder_band_limit(audio_media(wide), Target()).found is False
+
+    hiss = x + rng.normal(0, 0.01, x.size)
+    assert P.probe_hiss(audio_media(hiss), Target()).found is True
+    assert P.probe_hiss(audio_media(x), Target()).found is False
+
+    spl = speech_like(6.0) 
+    spl[int(3.0 * SR):] += rng.normal(0, 0.02, spl.size - int(3.0 * SR))
+    assert P.probe_audio_splice(audio_media(spl), Target(start=3.0, end=3.0)).found is True
+    assert P.probe_audio_splice(audio_media(spl), Target(start=1.5, end=1.5)).found is False
+
+
+def test_no_probe_for_semantic_artifacts():
+    assert P.get_probe("shadow_inconsistency") is None
+    assert P.get_probe("anatomical_inconsistency") is None
+    assert P.get_probe("noise") is P.probe_noise
+
+
+def test_probes_do_not_import_detectors():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(P))
+    names = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+    names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not any(str(n).startswith("detectors") for n in names)
+
+
+def test_generator_banding_resampling_probes():
+    from PIL import Image
+
+    rgb = scene(480, 640)
+    yy, xx = np.mgrid[:480, :640]
+    fp = rgb + 3.0 * (((yy + xx) % 2) * 2 - 1)[..., None]  # a 2-px upsampling checkerboard
+    assert P.probe_generator_fingerprint(image_media(fp), Target()).found is True
+    assert P.probe_generator_fingerprint(image_media(rgb), Target()).found is False
+
+    post = rgb.copy()
+    post[100:200, 200:320] = np.round(post[100:200, 200:320] / 12) * 12
+    assert P.probe_banding(image_media(post), Target(box=Box(200, 100, 120, 100))).found is True
+    assert P.probe_banding(image_media(post), Target(box=Box(20, 300, 120, 100))).found is False
+
+    up = rgb.copy()
+    src = np.clip(rgb[100:180, 200:280], 0, 255).astype(np.uint8)
+    up[100:220, 200:320] = np.asarray(Image.fromarray(src).resize((120, 120), Image.BILINEAR), float)
+    assert P.probe_resampling(image_media(up), Target(box=Box(200, 100, 120, 120))).found is True
+    assert P.probe_resampling(image_media(up), Target(box=Box(20, 300, 120, 120))).found is False
+
+
+def test_double_jpeg_probe(tmp_path):
+    from PIL import Image
+
+    from explainers.validator import load_media
+
+    rgb = np.clip(scene(480, 640), 0, 255).astype(np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "first.jpg", quality=70)
+    Image.open(tmp_path / "first.jpg").save(tmp_path / "double.jpg", quality=90)
+    Image.fromarray(rgb).save(tmp_path / "single.jpg", quality=90)
+    r = P.probe_double_compression(load_media(tmp_path / "double.jpg"), Target())
+    assert r.found is True and r.measurement["dct_histogram_oscillation"] > 0.4
+    assert P.probe_double_compression(load_media(tmp_path / "single.jpg"), Target()).found is False
+    assert P.probe_double_compression(image_media(scene()), Target()).found is None  # not a JPEG

@@ -1,0 +1,91 @@
+"""Template rationale writer: verdict line, one sentence per strong finding, nothing more."""
+
+from __future__ import annotations
+
+import pytest
+
+from explainers.claims import parse_rationale
+from explainers.rationale import area_words, format_time, write_rationale
+from triage_app.model import (Analysis, Box, DetectorResult, Finding, Measurement, Mask,
+                              MetadataField, TimeSpan, Verdict)
+
+
+def analysis(findings, label="likely_manipulated", kind="image"):
+    det = DetectorResult(name="d", version="1", status="ok", score=0.9, findings=findings)
+    media = {"kind": kind, "width": 600, "height": 300} if kind != "audio" else {"kind": "audio"}
+    return Analysis(media=media, verdict=Verdict(label, 0.9), detectors=[det])
+
+
+def f(artifact, loc, strength, m=None, region=None):
+    return Finding(artifact=artifact, location=loc, strength=strength,
+                   measurement=m or Measurement("noise level", 2.8, 1.0), detector="d",
+                   region=region)
+
+
+@pytest.mark.parametrize("label, line", [("likely_manipulated", "Likely Manipulated."),
+                                         ("likely_authentic", "Likely Authentic."),
+                                         ("inconclusive", "Inconclusive.")])
+def test_verdict_line_first(label, line):
+    claims = write_rationale(analysis([], label))
+    assert [c.text for c in claims] == [line]
+    assert claims[0].artifact is None and claims[0].measurement["verdict"] == label
+    assert claims[0].source == "template"
+
+
+def test_box_finding_sentence():
+    claims = write_rationale(analysis([f("noise", Box(20, 10, 100, 50), 0.9)]))
+    text = claims[1].text
+    assert text == ("Noise in the upper left (x=20, y=10, 100x50): noise level 2.8x that of the "
+                    "rest of the image.")
+    c = claims[1]
+    assert (c.artifact, c.modality, c.location, c.source) == ("noise", "image", Box(20, 10, 100, 50),
+                                                              "template")
+
+
+def test_region_time_band_metadata():
+    fs = [f("blending_artifacts", Mask(Box(200, 100, 50, 40), 0.6), 0.8, region="nasal_oral_region"),
+          f("clipping", TimeSpan(3.2, 5.0), 0.95, Measurement("clipped samples", 120, None, "")),
+          f("vocoder_band_limit", TimeSpan(0.0, 7.5, 8000.0, None), 0.7,
+            Measurement("energy above cutoff", -62.0, -20.0, "dB")),
+          f("software_metadata", MetadataField("EXIF:Software", "Adobe Photoshop"), 0.6,
+            Measurement("editor named", "Adobe Photoshop"))]
+    texts = [c.text for c in write_rationale(analysis(fs, kind="image"), {"kind": "image"})]
+    assert texts[1].startswith("Clipping from 0:03.2 to 0:05.0")
+    assert "in the nasal/oral region (x=200, y=100, 50x40)" in texts[2]
+    assert "above 8.0 kHz" in texts[3] and "-62 dB against -20 dB" in texts[3]
+    assert "the EXIF Software tag reads 'Adobe Photoshop'" in texts[4]
+
+
+def test_threshold_topn_dedup_and_order():
+    fs = [f("noise", Box(0, 0, 100, 100), 0.55), f("noise", Box(2, 2, 100, 100), 0.9),
+          f("blurriness", Box(300, 0, 50, 50), 0.3), f("blockiness", Box(400, 100, 60, 60), 0.7),
+          f("banding", Box(100, 200, 60, 60), 0.6)]
+    claims = write_rationale(analysis(fs), top_n=2)
+    assert [c.artifact for c in claims[1:]] == ["noise", "blockiness"]
+    assert claims[1].location == Box(2, 2, 100, 100)  # the stronger of the two duplicates
+    all_claims = write_rationale(analysis(fs))
+    assert "blurriness" not in [c.artifact for c in all_claims]  # below the threshold
+    assert len(all_claims) == 4  # verdict + noise (once) + blockiness + banding
+    with pytest.raises(ValueError, match="min_strength"):
+        write_rationale(analysis(fs), min_strength=2)
+
+
+def test_nothing_said_without_a_finding():
+    # unknown artifact ids are not said either
+    claims = write_rationale(analysis([f("not_an_artifact", Box(0, 0, 10, 10), 0.99)]))
+    assert len(claims) == 1
+
+
+def test_template_text_parses_back():
+    fs = [f("noise", Box(20, 10, 100, 50), 0.9),
+          f("clipping", TimeSpan(3.2, 5.0), 0.95, Measurement("clipped samples", 120))]
+    for c in write_rationale(analysis(fs))[1:]:
+        back = parse_rationale(c.text)
+        assert back[0].artifact == c.artifact
+
+
+def test_helpers():
+    assert area_words(Box(500, 250, 20, 20), 600, 300) == "lower right"
+    assert area_words(Box(290, 140, 20, 20), 600, 300) == "center"
+    assert area_words(Box(0, 0, 1, 1), None, None) is None
+    assert format_time(3.2) == "0:03.2" and format_time(65) == "1:05.0"

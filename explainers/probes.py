@@ -790,7 +790,12 @@ def metadata_lookup(media: Any) -> dict[str, str]:
             out.setdefault(f"XMP:{m.group(2)}", m.group(3))
         for m in re.finditer(r"<(\w+):(\w+)>([^<]+)</\1:\2>", xs):
             out.setdefault(f"XMP:{m.group(2)}", m.group(3).strip())
+        for m in re.finditer(r"<(\w+):(\w+)\s+rdf:resource\s*=\s*\"([^\"]*)\"", xs):
+            out.setdefault(f"XMP:{m.group(2)}", m.group(3))
         out["XMP:_raw"] = xs
+    dqt = _describe_quantization(getattr(media, "quantization", None))
+    if dqt:
+        out["JPEG:DQT"] = dqt
     for k, v in (getattr(media, "text_chunks", None) or {}).items():
         out[f"PNG:{k}"] = str(v)
     for k, v in (getattr(media, "iptc", None) or {}).items():
@@ -799,6 +804,37 @@ def metadata_lookup(media: Any) -> dict[str, str]:
         for k, v in (getattr(media, attr, None) or {}).items():
             out[f"CONTAINER:{k}"] = str(v)
     return out
+
+
+def _describe_quantization(tables: dict[int, list[int]] | None) -> str | None:
+    """Read the JPEG quantization tables as a field value: ``IJG quality N`` when they equal the
+    standard tables scaled by libjpeg's formula, the name of a known preset when they equal
+    one (``resources/quant_tables.json``), else ``custom tables``."""
+    if not tables:
+        return None
+    import json
+    from importlib import resources as ir
+
+    known = json.loads(ir.files("resources").joinpath("quant_tables.json").read_text("utf-8"))
+    ijg = known["ijg"]
+    std = [ijg["luminance"], ijg["chrominance"]]
+    ids = sorted(tables)
+    for q in range(1, 101):
+        scale = 5000 // q if q < 50 else 200 - 2 * q
+        ok = True
+        for i, tid in enumerate(ids[:2]):
+            ref = [min(max((v * scale + 50) // 100, 1), 255 if max(tables[tid]) <= 255 else 32767)
+                   for v in std[min(i, 1)]]
+            if list(tables[tid]) != ref:
+                ok = False
+                break
+        if ok:
+            return f"IJG quality {q}"
+    for preset in known.get("presets", []):
+        ref = preset["tables"]
+        if len(ref) == len(ids) and all(list(tables[t]) == list(r) for t, r in zip(ids, ref)):
+            return str(preset["name"])
+    return "custom tables"
 
 
 def _field_value(meta: dict[str, str], name: str) -> tuple[str | None, str | None]:
@@ -892,10 +928,29 @@ def probe_thumbnail_mismatch(media: Any, target: Target) -> ProbeResult:
                                                                          Image.BILINEAR)
     m = np.asarray(main, dtype=np.float64)
     c = float(np.corrcoef(t.ravel(), m.ravel())[0, 1]) if t.std() > 0 and m.std() > 0 else 0.0
-    found = c < 0.90
-    return ProbeResult(found, {"correlation": round(c, 4), "threshold": 0.90,
-                               "thumbnail_size": [t.shape[1], t.shape[0]]},
-                       f"thumbnail vs picture correlation {c:.3f} (threshold 0.90)")
+    meas = {"correlation": round(c, 4), "threshold": 0.90, "thumbnail_size": [t.shape[1], t.shape[0]]}
+    if c < 0.90:
+        return ProbeResult(True, meas, f"thumbnail vs picture correlation {c:.3f} (threshold 0.90)")
+    box = target.box
+    if box is not None and media.width and media.height:
+        # A local edit: compare inside the claimed box, after matching the two globally
+        # (gain and offset), against the thumbnail's own quantisation noise elsewhere.
+        sx, sy = t.shape[1] / media.width, t.shape[0] / media.height
+        x0, y0 = int(box.x * sx), int(box.y * sy)
+        x1 = max(x0 + 1, int(np.ceil((box.x + box.w) * sx)))
+        y1 = max(y0 + 1, int(np.ceil((box.y + box.h) * sy)))
+        a, b = np.polyfit(m.ravel(), t.ravel(), 1)
+        diff = np.abs(t - (a * m + b))
+        inside = diff[y0:y1, x0:x1]
+        outside = np.delete(diff.ravel(), (np.arange(y0, y1)[:, None] * t.shape[1]
+                                           + np.arange(x0, x1)[None, :]).ravel())
+        ref = float(np.percentile(outside, 95)) if outside.size else 0.0
+        share = float((inside > max(ref, 6.0)).mean()) if inside.size else 0.0
+        meas.update({"box_differing_share": round(share, 4), "reference_abs_diff_p95": round(ref, 2)})
+        found = share >= 0.25
+        return ProbeResult(found, meas, f"{share:.0%} of the thumbnail inside the box differs from "
+                           f"the picture beyond the rest of the image's 95th percentile ({ref:.1f})")
+    return ProbeResult(False, meas, f"thumbnail vs picture correlation {c:.3f} (threshold 0.90)")
 
 
 # --------------------------------------------------------------------------- audio probes

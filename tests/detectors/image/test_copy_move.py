@@ -1,0 +1,143 @@
+"""Tests for detectors/image/copy_move.py: synthetic clones with known masks, and NoSo."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from detectors.image.copy_move import copy_move, copy_move_map
+from triage_app.media import ImageMedia
+
+
+def _texture(h: int, w: int, seed: int = 1) -> np.ndarray:
+    """Natural-looking grey texture: smoothed noise at three scales plus sensor noise."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((h, w), np.float32)
+    for s in (2, 5, 11):
+        img += cv2.GaussianBlur(rng.normal(0, 40, (h, w)).astype(np.float32), (0, 0), s)
+    img = 128 + img + rng.normal(0, 2, (h, w))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _media(gray: np.ndarray) -> ImageMedia:
+    return ImageMedia(path="synthetic.png", format="PNG", pixels=np.dstack([gray] * 3))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def test_translated_clone_mask_covers_source_and_target():
+    g = _texture(320, 400)
+    forged = g.copy()
+    forged[200:270, 260:350] = g[30:100, 40:130]
+    truth = np.zeros(g.shape, bool)
+    truth[200:270, 260:350] = True
+    truth[30:100, 40:130] = True
+    res = copy_move(_media(forged))
+    assert res.status == "ok"
+    assert res.score > 0.9
+    # known answer: the mask is the two 70x90 rectangles; allow a few px of border slack
+    assert _iou(res.heatmap > 0, truth) > 0.8
+    assert res.findings and all(f.artifact == "cloned_region" for f in res.findings)
+    f = res.findings[0]
+    assert "source at" in f.measurement.name and f.measurement.value > 0
+    tgt = f.location.box
+    assert any(abs(tgt.x - x) <= 6 and abs(tgt.y - y) <= 6 for x, y in ((260, 200), (40, 30)))
+
+
+def test_rotated_clone_found_by_keypoint_pass():
+    g = _texture(480, 640)
+    patch = g[50:170, 60:180]
+    rot = cv2.warpAffine(patch, cv2.getRotationMatrix2D((60, 60), 25, 1.0), (120, 120))
+    disc = np.zeros((120, 120), np.uint8)
+    cv2.circle(disc, (60, 60), 50, 1, -1)
+    forged = g.copy()
+    forged[300:420, 420:540][disc > 0] = rot[disc > 0]
+    truth = np.zeros(g.shape, bool)
+    truth[300:420, 420:540] = disc > 0
+    heat, pairs = copy_move_map(forged)
+    assert any(p.method == "sift_affine" for p in pairs)
+    # recall of the rotated target (the source end is a rotated disc inside the patch)
+    assert ((heat > 0) & truth).sum() / truth.sum() > 0.8
+
+
+def test_low_texture_clone_found_by_dense_pass():
+    rng = np.random.default_rng(3)
+    flat = np.linspace(100, 160, 400)[None, :] + np.zeros((300, 1)) + rng.normal(0, 2, (300, 400))
+    flat = np.clip(flat, 0, 255).astype(np.uint8)
+    forged = flat.copy()
+    forged[180:240, 250:310] = flat[30:90, 40:100]
+    truth = np.zeros(flat.shape, bool)
+    truth[180:240, 250:310] = True
+    truth[30:90, 40:100] = True
+    heat, pairs = copy_move_map(forged)
+    assert any(p.method == "dense_block" for p in pairs)
+    assert _iou(heat > 0, truth) > 0.7
+
+
+def test_no_clone_low_score():
+    res = copy_move(_media(_texture(320, 400, seed=7)))
+    assert res.status == "ok"
+    assert res.score < 0.1
+    assert res.findings == []
+    assert float(res.heatmap.max()) == 0.0
+
+
+def test_repeated_object_with_own_noise_is_not_a_clone():
+    # the same pattern twice, each with its own sensor noise: repeated real objects, no clone
+    rng = np.random.default_rng(5)
+    base = _texture(320, 400, seed=11).astype(np.float32)
+    obj = base[40:120, 40:140].copy()
+    img = base + rng.normal(0, 2.0, base.shape)
+    img[200:280, 250:350] = obj + rng.normal(0, 2.0, obj.shape)
+    res = copy_move(_media(np.clip(img, 0, 255).astype(np.uint8)))
+    assert res.score < 0.2
+
+
+def test_tiny_image_not_applicable():
+    res = copy_move(_media(np.zeros((20, 20), np.uint8)))
+    assert res.status == "not_applicable"
+
+
+def _best_f1(heat: np.ndarray, truth: np.ndarray) -> float:
+    best = 0.0
+    for t in np.unique(heat):
+        if t <= 0:
+            continue
+        p = heat >= t
+        best = max(best, 2 * (p & truth).sum() / (p.sum() + truth.sum()))
+    return best
+
+
+def _read(path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.mark.corpus
+def test_noso_pair_localised_and_original_clean(corpus_dir):
+    noso = corpus_dir / "noso_copymove"
+    forged = _read(noso / "manipulated" / "05_mod.png")
+    truth = cv2.imread(str(noso / "mask" / "05_mod_gt.png"), 0) > 127
+    heat, _ = copy_move_map(forged)
+    assert _best_f1(heat, truth) > 0.7
+    res = copy_move(ImageMedia(path="05.png", format="PNG",
+                               pixels=_read(noso / "authentic" / "05.png")))
+    assert res.score < 0.2
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_noso_mean_pixel_f1(corpus_dir):
+    noso = corpus_dir / "noso_copymove"
+    f1s = []
+    for p in sorted((noso / "manipulated").glob("*.png")):
+        truth = cv2.imread(str(noso / "mask" / f"{p.stem}_gt.png"), 0) > 127
+        heat, _ = copy_move_map(_read(p))
+        f1s.append(_best_f1(heat, truth))
+    assert len(f1s) == 18
+    assert np.mean(f1s) >= 0.70
+    scores = [copy_move(ImageMedia(path=p.name, format="PNG", pixels=_read(p))).score
+              for p in sorted((noso / "authentic").glob("*.png"))]
+    assert max(scores) < 0.5

@@ -57,7 +57,8 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
 
 
 def find_faces(rgb: np.ndarray, *, min_face: int = 48, max_faces: int = 10,
-               min_score: float = 0.5, with_eyes: bool = True) -> list[Face]:
+               min_score: float = 3.5, eye_rescue_score: float = 2.0,
+               with_eyes: bool = True) -> list[Face]:
     """Frontal faces in an image, largest first.
 
     Parameters
@@ -67,7 +68,11 @@ def find_faces(rgb: np.ndarray, *, min_face: int = 48, max_faces: int = 10,
         Smallest face side to report, in full-resolution pixels.
     max_faces : int, keyword-only
     min_score : float, keyword-only
-        Minimum cascade level weight (drops weak detections on texture).
+        Minimum cascade level weight (drops weak detections on texture). Measured on the
+        development corpus: real faces weigh 4-11, detections on wood, carpet, food and fur
+        0.9-3.1.
+    eye_rescue_score : float, keyword-only
+        A weaker detection (down to this weight) still counts when an eye is found inside it.
     with_eyes : bool, keyword-only
         Also look for eyes in the upper part of each face.
 
@@ -97,12 +102,14 @@ def find_faces(rgb: np.ndarray, *, min_face: int = 48, max_faces: int = 10,
     faces: list[Face] = []
     for (x, y, fw, fh), wt in zip(np.asarray(rects).reshape(-1, 4),
                                   np.asarray(weights).reshape(-1)):
-        if float(wt) < min_score:
+        if float(wt) < min(min_score, eye_rescue_score if with_eyes else min_score):
             continue
         box = Box(int(round(x / s)), int(round(y / s)), int(round(fw / s)), int(round(fh / s)))
         eyes: tuple[Box, ...] = ()
         if with_eyes:
             eyes = tuple(_find_eyes(gray, box))
+        if float(wt) < min_score and not eyes:
+            continue
         faces.append(Face(box=box, score=float(wt), eyes=eyes))
     faces.sort(key=lambda f: -f.box.area)
     return faces[:max_faces]

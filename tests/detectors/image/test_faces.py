@@ -65,3 +65,14 @@ def test_astronaut_face_and_eyes(corpus_dir):
     for e in f.eyes:  # the detected eyes fall in the eyes_region box
         cx, cy = e.x + e.w / 2, e.y + e.h / 2
         assert ey.x <= cx <= ey.x + ey.w and ey.y <= cy <= ey.y + ey.h
+
+
+@pytest.mark.corpus
+def test_textures_are_not_faces(corpus_dir):
+    """Regression: wood wedges and pin cards (NoSo 01, 02) once counted as faces, which made
+    face-consistency findings and face claims on images with no face."""
+    from triage_app.media import open_media
+
+    for name in ("01.png", "02.png"):
+        media = open_media(corpus_dir / "noso_copymove" / "authentic" / name)
+        assert find_faces(media.pixels) == []

@@ -1,0 +1,71 @@
+"""Container tags, encoder SEI, timing and GOP-periodicity traces."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.video.container import (
+    GOP_Z,
+    frame_rate_variability,
+    gop_periodicity,
+    video_container,
+)
+from triage_app.model import MetadataField
+
+
+def _frames(n=60):
+    rng = np.random.default_rng(1)
+    base = (rng.random((96, 128, 3)) * 255).astype(np.uint8)
+    return [np.roll(base, i, axis=1) for i in range(n)]
+
+
+def test_generated_mp4_software_tags(tmp_path):
+    from media_factory import make_video
+
+    from triage_app.media import open_media
+
+    m = open_media(make_video(tmp_path / "a.mp4", _frames(), 25))
+    r = video_container(m)
+    assert r.status == "ok"
+    loc = {f.location.name: f.location.value for f in r.findings
+           if isinstance(f.location, MetadataField)}
+    assert loc["container:encoder"].startswith("Lavf")
+    assert loc["video bitstream:encoder settings (SEI)"].startswith("x264 - core")
+    # software muxing alone is weak evidence
+    assert 0.5 <= r.score < 0.6
+    assert r.extras["frame_timing"]["median_ms"] == 40.0
+
+
+def test_face_tool_named_in_tags(tmp_path):
+    from media_factory import make_video
+
+    from triage_app.media import open_media
+
+    m = open_media(make_video(tmp_path / "b.mp4", _frames(), 25,
+                              metadata={"comment": "made with DeepFaceLab 2.0"}))
+    r = video_container(m)
+    hits = [f for f in r.findings if f.measurement.value == "deepfacelab"]
+    assert hits and hits[0].location.name == "container:comment"
+    assert r.score > 0.9
+
+
+def test_gop_periodicity_known_answer():
+    rng = np.random.default_rng(0)
+    n = 600
+    size = rng.normal(3000, 150, n)
+    key = np.zeros(n, bool)
+    key[::250] = True
+    size[key] = 30000
+    plain = gop_periodicity(size.astype(np.int64), key)
+    assert plain["z"] < GOP_Z
+    size[7::30] *= 1.6   # the first encoding's I-frames every 30 frames
+    trace = gop_periodicity(size.astype(np.int64), key)
+    assert trace["period"] == 30 and trace["z"] > GOP_Z
+
+
+def test_frame_rate_variability_known_answer():
+    pts = np.cumsum(np.r_[0, np.full(50, 512)])
+    assert frame_rate_variability(pts, 1 / 12800)["share_off"] == 0.0
+    pts2 = np.cumsum(np.r_[0, np.tile([512, 1024], 25)])
+    v = frame_rate_variability(pts2, 1 / 12800)
+    assert v["min_ms"] == 40.0 and v["max_ms"] == 80.0 and v["share_off"] > 0.4

@@ -33,11 +33,20 @@ HIGH_PRECISION_WEIGHT = 8.0
 CONFIDENT = 0.9  # a high-precision detector counts as confident beyond 0.9 or below 0.1
 
 _EPS = 1e-4
+#: Ordinary detectors' scores are clipped to [FLOOR, 1 - FLOOR] before pooling: a single
+#: measurement at 0.0 or 1.0 (no clipping found, a perfect match) must not outweigh everything
+#: else by its log-odds alone. High-precision detectors are exempt.
+FLOOR = 0.02
 
 
-def logit(p: float) -> float:
-    p = min(1 - _EPS, max(_EPS, p))
+def logit(p: float, eps: float = _EPS) -> float:
+    p = min(1 - eps, max(eps, p))
     return math.log(p / (1 - p))
+
+
+def evidence(result: DetectorResult) -> float:
+    """The log-odds a result brings to the pool."""
+    return logit(result.score or 0.5, _EPS if result.name in HIGH_PRECISION else FLOOR)
 
 
 def sigmoid(x: float) -> float:
@@ -96,11 +105,11 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
                        method=model.method + "; no applicable detector")
     if model.pooling == "sum":
         # Detectors the fit never saw (plug-ins, new modules) get no weight rather than a guess.
-        contributions = {r.name: model.weight(r) * logit(r.score) for r in usable
+        contributions = {r.name: model.weight(r) * evidence(r) for r in usable
                          if r.name in model.weights or r.name in HIGH_PRECISION}
     else:
         total_w = sum(model.weight(r) for r in usable)
-        contributions = {r.name: model.weight(r) * logit(r.score) / total_w for r in usable}
+        contributions = {r.name: model.weight(r) * evidence(r) / total_w for r in usable}
     pooled = model.scale * sum(contributions.values()) + model.bias
     probability = sigmoid(pooled)
     if probability >= model.manipulated_at:

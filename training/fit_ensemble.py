@@ -31,12 +31,11 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-EPS = 1e-4
+from detectors.ensemble import FLOOR, HIGH_PRECISION, logit  # the same transform as at run time
 
 
-def logit(p: float) -> float:
-    p = min(1 - EPS, max(EPS, p))
-    return math.log(p / (1 - p))
+def evidence(name: str, score: float) -> float:
+    return logit(score, 1e-4 if name in HIGH_PRECISION else FLOOR)
 
 
 def group_of(item: dict) -> str:
@@ -60,8 +59,8 @@ def group_of(item: dict) -> str:
 
 
 def design(items: list[dict], detectors: list[str]) -> np.ndarray:
-    return np.array([[logit(it["scores"][d]) if d in it["scores"] else 0.0 for d in detectors]
-                     for it in items])
+    return np.array([[evidence(d, it["scores"][d]) if d in it["scores"] else 0.0
+                      for d in detectors] for it in items])
 
 
 def fit(x: np.ndarray, y: np.ndarray, *, l2: float) -> tuple[np.ndarray, float]:

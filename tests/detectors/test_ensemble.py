@@ -1,0 +1,62 @@
+"""Fusion: missing detectors are missing, confident provenance decides, bands are honest."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from detectors.ensemble import FusionModel, fuse, sigmoid
+from triage_app.model import DetectorResult
+
+
+def ok(name: str, score: float) -> DetectorResult:
+    return DetectorResult(name=name, version="1", status="ok", score=score)
+
+
+def na(name: str) -> DetectorResult:
+    return DetectorResult.not_applicable(name, "1", "no face found")
+
+
+MEAN = FusionModel()
+
+
+def test_not_applicable_is_missing_not_a_half() -> None:
+    with_na = fuse([ok("a", 0.9), na("b"), na("c")], "image", model=MEAN)
+    without = fuse([ok("a", 0.9)], "image", model=MEAN)
+    assert with_na.probability == pytest.approx(without.probability)
+    assert with_na.probability == pytest.approx(0.9, abs=1e-6)
+
+
+def test_no_applicable_detector_is_inconclusive_without_a_number() -> None:
+    v = fuse([na("a"), DetectorResult.error("b", "1", "crashed")], "audio", model=MEAN)
+    assert v.label == "inconclusive" and v.probability is None
+
+
+def test_bands() -> None:
+    assert fuse([ok("a", 0.8)], "image", model=MEAN).label == "likely_manipulated"
+    assert fuse([ok("a", 0.2)], "image", model=MEAN).label == "likely_authentic"
+    assert fuse([ok("a", 0.55)], "image", model=MEAN).label == "inconclusive"
+
+
+def test_confident_provenance_outweighs_weak_pixels() -> None:
+    v = fuse([ok("content_credentials", 0.98), ok("noise_inconsistency", 0.3),
+              ok("ela", 0.3), ok("jpeg_traces", 0.35)], "image", model=MEAN)
+    assert v.label == "likely_manipulated"
+    assert v.drivers[0] == "content_credentials"
+
+
+def test_a_single_zero_does_not_swamp_the_rest() -> None:
+    """Regression: a quality detector that found nothing (score 0.0) used to bring log-odds of
+    -9 and decide the verdict alone."""
+    v = fuse([ok("clipping", 0.0), ok("spoof_lfcc", 0.95), ok("vocoder_band_limit", 0.9)],
+             "audio", model=MEAN)
+    assert v.probability > 0.5
+
+
+def test_fitted_sum_pooling_and_contributions() -> None:
+    model = FusionModel(weights={"a": 2.0, "b": 0.5}, bias=-0.5, pooling="sum")
+    v = fuse([ok("a", 0.8), ok("b", 0.3), ok("unknown_plugin", 0.99)], "image", model=model)
+    expected = sigmoid(-0.5 + 2.0 * math.log(4) + 0.5 * math.log(0.3 / 0.7))
+    assert v.probability == pytest.approx(expected, rel=1e-6)
+    assert set(v.contributions) == {"a", "b"}  # the fit never saw the plug-in

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from conftest import click_list_row, wait_idle
+from _gui_support import click_list_row, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from conftest import gradient_photo, wait_idle, write_png
+from _gui_support import gradient_photo, wait_idle, write_png
 
 pytest.importorskip("triage_app.scan")
 

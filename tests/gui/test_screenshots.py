@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import wait_idle
+from _gui_support import wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("TRIAGE_SCREENSHOT_DIR") or ROOT / "docs" / "screenshots")

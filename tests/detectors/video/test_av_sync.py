@@ -31,7 +31,7 @@ def test_no_audio_track_reason(plain_face):
 @pytest.mark.corpus
 @pytest.mark.parametrize("shift,lag_ok,high", [(0.0, 0.0, False), (0.4, 0.4, True)])
 def test_coupled_vs_shifted(face_photo, video_dir, shift, lag_ok, high):
-    from conftest import N_FRAMES, _open, animate, speech_audio, syllable_envelope
+    from _video_synth import N_FRAMES, _open, animate, speech_audio, syllable_envelope
 
     env = syllable_envelope(N_FRAMES)
     m = _open(video_dir / f"talk_{shift}.mp4", animate(face_photo, N_FRAMES, mouth_env=env),
@@ -54,7 +54,7 @@ def test_coupled_vs_shifted(face_photo, video_dir, shift, lag_ok, high):
 @pytest.mark.corpus
 def test_drifting_lag(face_photo, video_dir):
     """Audio that slides from in sync to 0.45 s late over 12 s: a drift of 0.0375 s/s."""
-    from conftest import _open, animate, speech_audio, syllable_envelope
+    from _video_synth import _open, animate, speech_audio, syllable_envelope
 
     n = 300
     env = syllable_envelope(n, seed=4)

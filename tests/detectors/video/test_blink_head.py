@@ -26,7 +26,7 @@ def test_no_face_not_applicable(no_face):
 
 @pytest.mark.corpus
 def test_injected_blinks_counted(face_photo, plain_face, video_dir):
-    from conftest import N_FRAMES, _open, animate
+    from _video_synth import N_FRAMES, _open, animate
 
     starts = (30, 80, 130, 175)
     closed = {s + k for s in starts for k in range(4)}          # 4 frames = 160 ms each

@@ -39,7 +39,7 @@ def test_no_face_not_applicable(no_face):
 @pytest.mark.corpus
 def test_smoothed_pasted_face_scores_higher(plain_face, face_photo, video_dir):
     import cv2
-    from conftest import FACE_BOX, N_FRAMES, _open, animate
+    from _video_synth import FACE_BOX, N_FRAMES, _open, animate
 
     # a "swap": the face ellipse replaced by a denoised (blurred) copy after the noise is added
     frames = animate(face_photo, N_FRAMES)

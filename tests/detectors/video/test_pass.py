@@ -61,7 +61,7 @@ def test_one_decode_for_all_detectors(no_face, monkeypatch):
 
 @pytest.mark.corpus
 def test_face_track(plain_face):
-    from conftest import FACE_BOX
+    from _video_synth import FACE_BOX
 
     vp = P.video_pass(plain_face)
     assert vp.has_face.mean() > 0.95

@@ -23,7 +23,7 @@ def test_no_face_not_applicable(no_face):
 
 @pytest.fixture(scope="module")
 def flicker_pair(face_photo, video_dir):
-    from conftest import N_FRAMES, _open, animate
+    from _video_synth import N_FRAMES, _open, animate
 
     rng = np.random.default_rng(3)
     gain = 1 + 0.07 * rng.choice([-1.0, 1.0], N_FRAMES)   # +-7 % per frame

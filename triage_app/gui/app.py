@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -45,6 +46,16 @@ def main(case_path: str | None = None) -> int:
     window.show()
     if case_path:
         window.open_case(case_path)
+    shot = os.environ.get("TRIAGE_SCREENSHOT")
+    if shot:
+        # For smoke tests of a build: save what the window shows after it settles, then quit.
+        from PySide6.QtCore import QTimer
+
+        def grab_and_quit() -> None:
+            window.grab().save(shot)
+            app.quit()
+
+        QTimer.singleShot(int(os.environ.get("TRIAGE_SCREENSHOT_DELAY_MS", "4000")), grab_and_quit)
     return int(app.exec())
 
 

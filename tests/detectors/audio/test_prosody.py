@@ -1,0 +1,27 @@
+"""Known-answer tests for detectors/audio/prosody.py."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.audio import prosody
+
+FS = 16000
+
+
+def test_monotone_voice_scores_higher_than_intonated(speechlike):
+    natural = speechlike(6.0, FS, seed=20, intonation_st=4.0, jitter=0.02)
+    robot = speechlike(6.0, FS, seed=20, intonation_st=0.0, jitter=0.0)
+    rn = prosody.unnatural_prosody((natural, FS))
+    rr = prosody.unnatural_prosody((robot, FS))
+    assert rn.status == rr.status == "ok"
+    assert rr.extras["f0_sd_semitones"] < 0.5 < 1.5 < rn.extras["f0_sd_semitones"]
+    assert rr.score > rn.score + 0.2
+    assert rr.findings and all(f.measurement.value < 1.0 for f in rr.findings)
+    assert rr.findings[0].location.low_hz < 140 < rr.findings[0].location.high_hz
+
+
+def test_unvoiced_noise_is_not_applicable():
+    rng = np.random.default_rng(0)
+    r = prosody.unnatural_prosody((0.1 * rng.standard_normal(3 * FS), FS))
+    assert r.status == "not_applicable" and "voiced" in r.reason

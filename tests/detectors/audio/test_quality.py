@@ -1,0 +1,82 @@
+"""Known-answer tests for detectors/audio/quality.py (clipping, hiss, buzz, pops)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.audio import quality
+from triage_app.model import TimeSpan
+
+FS = 16000
+
+
+def test_clipping_located_in_the_clipped_span(speechlike):
+    x = speechlike(4.0, FS, seed=1)
+    s, e = int(1.0 * FS), int(1.6 * FS)
+    x[s:e] *= 8.0                       # overdriven between 1.0 and 1.6 s ...
+    x = np.clip(x, -0.5, 0.5)           # ... and clipped at 0.5 (the new max |x|)
+    r = quality.clipping((x, FS))
+    assert r.status == "ok"
+    spans = [f.location for f in r.findings
+             if isinstance(f.location, TimeSpan) and f.measurement.name == "longest flat run"]
+    assert spans, "no clipping span found"
+    for loc in spans:
+        assert 1.0 - 0.01 <= loc.start and loc.end <= 1.6 + 0.01
+    assert r.extras["clipped_samples"] > 100
+    assert r.score > quality.clipping((speechlike(4.0, FS, seed=1), FS)).score
+    assert r.score <= quality.QUALITY_WEIGHT
+
+
+def test_clipping_clean_signal_has_no_findings(speechlike):
+    r = quality.clipping((speechlike(3.0, FS, seed=2), FS))
+    assert r.status == "ok" and r.findings == [] and r.score < 0.05
+
+
+def test_buzz_finds_60_hz_hum(speechlike):
+    rng = np.random.default_rng(0)
+    t = np.arange(6 * FS) / FS
+    hum = sum(0.02 / k * np.sin(2 * np.pi * 60 * k * t + k) for k in (1, 2, 3, 5))
+    x = speechlike(6.0, FS, seed=3) + hum + 0.001 * rng.standard_normal(len(t))
+    r = quality.buzz((x, FS))
+    assert r.status == "ok"
+    assert r.extras["mains_hz"] == 60.0
+    assert r.extras["prominence_db"] > 15
+    assert r.findings and r.findings[0].location.low_hz <= 60 <= r.findings[0].location.high_hz
+    assert r.score > 0.4
+
+
+def test_buzz_absent_without_hum(speechlike):
+    r = quality.buzz((speechlike(6.0, FS, seed=4), FS))
+    assert r.status == "ok" and r.findings == [] and r.score < 0.2
+
+
+def test_pops_located_at_the_clicks(speechlike):
+    x = speechlike(4.0, FS, seed=5)
+    times = (0.9, 2.3, 3.1)
+    for tc in times:
+        i = int(tc * FS)
+        x[i] += 0.6
+        x[i + 1] -= 0.4
+    r = quality.pops((x, FS))
+    assert r.status == "ok" and r.extras["pops"] >= 3
+    found = [f.location for f in r.findings]
+    for tc in times:
+        assert any(loc.start - 0.01 <= tc <= loc.end + 0.01 for loc in found), tc
+    assert quality.pops((speechlike(4.0, FS, seed=5), FS)).extras["pops"] == 0
+
+
+def test_hiss_in_pauses(speechlike):
+    rng = np.random.default_rng(6)
+    clean = speechlike(5.0, FS, seed=6, noise_db=-90)
+    hissy = clean + 10 ** (-35 / 20) * rng.standard_normal(len(clean))
+    r_h = quality.hiss((hissy, FS))
+    r_c = quality.hiss((clean, FS))
+    assert r_h.status == r_c.status == "ok"
+    assert r_h.extras["pause_band_level_db"] > r_c.extras["pause_band_level_db"] + 30
+    assert r_h.findings and r_h.findings[0].location.low_hz == 4000.0
+    assert r_h.score > 0.4 and r_c.score < 0.05
+
+
+def test_short_audio_not_applicable():
+    r = quality.clipping((np.zeros(100), FS))
+    assert r.status == "not_applicable" and "short" in r.reason

@@ -188,3 +188,16 @@ def test_noso_copy_move(corpus_dir):
     assert check(f"A cloned region at x={x}, y={y}, {w}x{h}.", m).status == "grounded"
     orig = load_media(corpus_dir / "noso_copymove/authentic/02.png")
     assert check(f"A cloned region at x={x}, y={y}, {w}x{h}.", orig).status == "hallucinated"
+
+
+def test_vocoder_fingerprint_claim_on_audio_is_not_called_absent(tmp_path) -> None:
+    """Regression: the spoof model's `generator_fingerprint` findings on speech were flagged
+    hallucinated because the taxonomy listed that artifact for images and video only. With no
+    independent audio probe for it, such a claim is unverifiable, not hallucinated."""
+    from triage_app.model import TimeSpan
+
+    media = load_media(write_wav(tmp_path / "s.wav", speech_like(2.0)))
+    claim = Claim(text="Synthetic speech traces from 0:00 to 0:01.", artifact="generator_fingerprint",
+                  modality="audio", location=TimeSpan(0.0, 1.0), source="imported")
+    (checked,) = validate([claim], media)
+    assert checked.status == "unverifiable"

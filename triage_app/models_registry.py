@@ -32,6 +32,10 @@ def list_models(settings: Settings | None = None) -> list[dict[str, Any]]:
     parameters, weight files with SHA-256, origin; and a line per module that failed to load."""
     from detectors.registry import LOAD_ERRORS, all_detectors
 
+    if settings is not None and settings.checkpoints:
+        from detectors.learned.hf_checkpoint import register_checkpoints
+
+        register_checkpoints(settings)
     out: list[dict[str, Any]] = []
     for spec in sorted(all_detectors(), key=lambda s: (s.modalities, s.name)):
         weights = []

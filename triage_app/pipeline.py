@@ -133,6 +133,10 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
 
     settings = settings or Settings()
     start = time.perf_counter()
+    if settings.checkpoints:
+        from detectors.learned.hf_checkpoint import register_checkpoints
+
+        register_checkpoints(settings)  # idempotent; a refused entry is listed in LOAD_ERRORS
     specs = detectors_for(media.kind, disabled=settings.disabled_detectors)
     results = []
     for spec in specs:

@@ -143,6 +143,10 @@ def _shrink(map_u8: np.ndarray, max_side: int) -> np.ndarray:
 
 def _worker_main(conn: Connection, settings: Settings) -> None:
     """Worker process: receive (task_id, path) and send back (task_id, outcome)."""
+    # Parallelism comes from the worker processes; numeric libraries inside each worker use
+    # one thread, or N workers would fight over the cores with N x cores threads.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     from triage_app.pipeline import analyze_path
 
     # Detectors are imported once per worker, not per file.

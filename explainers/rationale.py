@@ -154,6 +154,23 @@ def _same_place(a: Finding, b: Finding) -> bool:
     return _loc_key(a) == _loc_key(b)
 
 
+def _backing_detectors(analysis: Analysis, *, share: float = 0.2) -> set[str] | None:
+    """Detectors whose findings the explanation may state: those that pushed the verdict
+    towards "manipulated" (positive contribution to the fused log-odds, at least ``share`` of
+    the largest one) and themselves lean manipulated (score >= 0.5). An explanation explains
+    the verdict; a detector that the fusion discounted, or that itself found the item
+    unremarkable, is not a reason. None when the analysis carries no fusion information (then
+    every finding may be said)."""
+    results = {d.name: d for d in analysis.detectors}
+    contrib = analysis.verdict.contributions or {}
+    if not contrib:
+        return None
+    top = max([c for c in contrib.values() if c > 0], default=0.0)
+    return {name for name, c in contrib.items()
+            if top > 0 and c >= share * top and name in results
+            and (results[name].score or 0.0) >= 0.5}
+
+
 def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None = None, *,
                     min_strength: float = 0.5, top_n: int = 5) -> list[Claim]:
     """Claims for an analysis: the verdict line, then one sentence per finding worth saying.
@@ -166,7 +183,8 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
         ``media.summary()`` (``kind``, ``width``, ``height``...); defaults to
         ``analysis.media``. Gives the modality and the picture size for "upper left".
     min_strength : float
-        Findings weaker than this are not said.
+        Findings weaker than this are not said. Only findings of detectors that backed the
+        verdict are said at all (see :func:`_backing_detectors`).
     top_n : int
         At most this many finding sentences, strongest first.
 
@@ -185,8 +203,10 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
     claims = [Claim(text=VERDICT_LINES.get(label, "Inconclusive."), artifact=None,
                     modality=modality, source="template",
                     measurement={"verdict": label, "probability": analysis.verdict.probability})]
+    backing = _backing_detectors(analysis)
     strong = [f for f in analysis.findings
-              if f.strength >= min_strength and taxonomy.is_artifact(f.artifact)]
+              if f.strength >= min_strength and taxonomy.is_artifact(f.artifact)
+              and (backing is None or f.detector in backing)]
     strong.sort(key=lambda f: -f.strength)
     chosen: list[Finding] = []
     for f in strong:

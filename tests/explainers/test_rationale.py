@@ -89,3 +89,25 @@ def test_helpers():
     assert area_words(Box(290, 140, 20, 20), 600, 300) == "center"
     assert area_words(Box(0, 0, 1, 1), None, None) is None
     assert format_time(3.2) == "0:03.2" and format_time(65) == "1:05.0"
+
+
+def test_only_detectors_that_backed_the_verdict_are_explained():
+    """Regression (TriDF Hal 0.89 on NoSo): copy-move images were explained with the noise and
+    ELA findings of detectors the fusion had discounted, naming artifacts that were not there."""
+    clone = Finding(artifact="cloned_region", location=Box(10, 10, 50, 50), strength=0.95,
+                    measurement=Measurement("matched blocks", 400, 64), detector="copy_move")
+    noise = Finding(artifact="noise", location=Box(300, 100, 60, 60), strength=0.9,
+                    measurement=Measurement("noise level", 2.0, 1.0), detector="noise")
+    weak = Finding(artifact="blockiness", location=Box(200, 10, 60, 60), strength=0.8,
+                   measurement=Measurement("grid", 1.3, 1.0), detector="grid")
+    dets = [DetectorResult(name="copy_move", version="1", status="ok", score=0.97, findings=[clone]),
+            DetectorResult(name="noise", version="1", status="ok", score=0.3, findings=[noise]),
+            DetectorResult(name="grid", version="1", status="ok", score=0.6, findings=[weak])]
+    verdict = Verdict("likely_manipulated", 0.9,
+                      contributions={"copy_move": 3.0, "noise": -0.4, "grid": 0.1})
+    a = Analysis(media={"kind": "image", "width": 600, "height": 300}, verdict=verdict,
+                 detectors=dets)
+    assert [c.artifact for c in write_rationale(a)] == [None, "cloned_region"]
+    authentic = Analysis(media=a.media, detectors=dets, verdict=Verdict(
+        "likely_authentic", 0.1, contributions={"copy_move": -2.0, "noise": -0.4, "grid": -0.1}))
+    assert [c.artifact for c in write_rationale(authentic)] == [None]

@@ -63,12 +63,14 @@ def design(items: list[dict], detectors: list[str]) -> np.ndarray:
                       for d in detectors] for it in items])
 
 
-def fit(x: np.ndarray, y: np.ndarray, *, l2: float) -> tuple[np.ndarray, float]:
+def fit(x: np.ndarray, y: np.ndarray, *, l2: float,
+        offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     n, k = x.shape
+    off = np.zeros(n) if offset is None else offset
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = theta[:k], theta[k]
-        z = x @ w + b
+        z = x @ w + b + off
         p = 1 / (1 + np.exp(-z))
         ll = -np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12))
         g = p - y
@@ -80,21 +82,29 @@ def fit(x: np.ndarray, y: np.ndarray, *, l2: float) -> tuple[np.ndarray, float]:
     return res.x[:k], float(res.x[k])
 
 
+def offsets(items: list[dict], fixed: dict[str, float]) -> np.ndarray:
+    """The pooled log-odds of the detectors whose weight is fixed, not fitted."""
+    return np.array([sum(w * evidence(d, it["scores"][d]) for d, w in fixed.items()
+                         if d in it["scores"]) for it in items])
+
+
 def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
+                   fixed: dict[str, float] | None = None,
                    folds: int = 5, seed: int = 0) -> np.ndarray:
     groups = sorted({group_of(it) for it in items})
     rng = np.random.default_rng(seed)
     rng.shuffle(groups)
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     x = design(items, detectors)
+    off = offsets(items, fixed or {})
     y = np.array([it["label"] == "manipulated" for it in items], float)
     pred = np.full(len(items), np.nan)
     for f in range(folds):
         test = np.array([fold_of[group_of(it)] == f for it in items])
         if test.all() or not test.any() or len(set(y[~test])) < 2:
             continue
-        w, b = fit(x[~test], y[~test], l2=l2)
-        pred[test] = 1 / (1 + np.exp(-(x[test] @ w + b)))
+        w, b = fit(x[~test], y[~test], l2=l2, offset=off[~test])
+        pred[test] = 1 / (1 + np.exp(-(x[test] @ w + b + off[test])))
     return pred
 
 
@@ -105,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("eval_json", help="output of `triage eval MANIFEST --json`")
     ap.add_argument("--out", default="resources/ensemble.json")
     ap.add_argument("--l2", type=float, default=0.01)
+    ap.add_argument("--fixed", action="append", default=[], metavar="NAME=W",
+                    help="keep this detector's weight at W instead of fitting it")
     args = ap.parse_args(argv)
+    fixed = {k: float(v) for k, v in (f.split("=", 1) for f in args.fixed)}
     data = json.loads(Path(args.eval_json).read_text())
     items = [it for it in data["items"] if not it.get("error")]
     fitted = {}
@@ -114,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         if len({it["label"] for it in rs}) < 2:
             print(f"{mod}: one class only; not fitted", file=sys.stderr)
             continue
-        detectors = sorted({d for it in rs for d in it["scores"]})
-        pred = cross_validate(rs, detectors, l2=args.l2)
+        present = sorted({d for it in rs for d in it["scores"]})
+        detectors = [d for d in present if d not in fixed]
+        fixed_here = {d: w for d, w in fixed.items() if d in present}
+        pred = cross_validate(rs, detectors, l2=args.l2, fixed=fixed_here)
         ok = ~np.isnan(pred)
         truth = [rs[i]["label"] for i in range(len(rs)) if ok[i]]
         cv = {"auc": roc_auc(truth, pred[ok].tolist()),
@@ -123,23 +138,27 @@ def main(argv: list[str] | None = None) -> int:
               "ece": expected_calibration_error(truth, pred[ok].tolist()),
               "n": int(ok.sum())}
         single = {}
-        for d in detectors:
+        for d in present:
             sel = [it for it in rs if d in it["scores"]]
-            if len({it["label"] for it in sel}) == 2:
+            # only detectors that judged most items: a 2-item AUC of 1.0 says nothing
+            if len(sel) >= 0.5 * len(rs) and len({it["label"] for it in sel}) == 2:
                 single[d] = roc_auc([it["label"] for it in sel], [it["scores"][d] for it in sel])
         x = design(rs, detectors)
         y = np.array([it["label"] == "manipulated" for it in rs], float)
-        w, b = fit(x, y, l2=args.l2)
+        w, b = fit(x, y, l2=args.l2, offset=offsets(rs, fixed_here))
         print(f"{mod}: n={len(rs)} held-out AUC {cv['auc']:.3f} Brier {cv['brier']:.3f} "
               f"ECE {cv['ece']:.3f}; best single detector "
               f"{max(single.items(), key=lambda kv: kv[1]) if single else None}")
         for d, wi in sorted(zip(detectors, w), key=lambda kv: -kv[1]):
             print(f"    {d:<28} w={wi:.3f}")
+        weights = {d: round(float(wi), 5) for d, wi in zip(detectors, w)}
+        weights.update(fixed_here)
         fitted[mod] = {
-            "weights": {d: round(float(wi), 5) for d, wi in zip(detectors, w)},
+            "weights": weights, "fixed_weights": fixed_here,
             "bias": round(b, 5), "pooling": "sum",
             "method": f"logistic regression on detector log-odds, fitted {date.today()} on "
-                      f"{len(rs)} {mod} items of {Path(args.eval_json).name} (grouped 5-fold CV)",
+                      f"{len(rs)} {mod} items of {Path(args.eval_json).name} (grouped 5-fold CV)"
+                      + (f"; fixed, not fitted: {', '.join(sorted(fixed_here))}" if fixed_here else ""),
             "cross_validation": {k: (round(v, 4) if isinstance(v, float) else v)
                                  for k, v in cv.items()},
             "single_detector_auc": {k: round(v, 4) for k, v in single.items()},

@@ -563,6 +563,14 @@ def copy_move_map(rgb: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, list[C
     return heat, pairs
 
 
+def _pair_strength(p: ClonePair) -> float:
+    """Evidence of one verified pair: enough area (E0, ES) and an exact enough copy (CORR0)."""
+    area = 1.0 / (1.0 + np.exp(-(p.evidence - E0) / ES))
+    c0 = CORR0_SIFT if p.method == "sift_affine" else CORR0
+    exact = 1.0 / (1.0 + np.exp(-(p.correlation - c0) / CORR_S))
+    return float(area * exact)
+
+
 @detector(
     name=NAME, version=VERSION, modalities=("image",),
     method="SIFT g2NN matching with clustering and RANSAC affine verification, plus a dense "
@@ -578,14 +586,6 @@ def copy_move_map(rgb: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, list[C
            "weakens the dense pass. Source and target cannot be told apart.",
     artifacts=("cloned_region",), params=PARAMS, localizes=True,
 )
-def _pair_strength(p: ClonePair) -> float:
-    """Evidence of one verified pair: enough area (E0, ES) and an exact enough copy (CORR0)."""
-    area = 1.0 / (1.0 + np.exp(-(p.evidence - E0) / ES))
-    c0 = CORR0_SIFT if p.method == "sift_affine" else CORR0
-    exact = 1.0 / (1.0 + np.exp(-(p.correlation - c0) / CORR_S))
-    return float(area * exact)
-
-
 def copy_move(media) -> DetectorResult:
     """Detect copy-move forgery (cloned regions) in an image.
 

@@ -35,5 +35,14 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+package: $(STAMP)
+	$(BIN)/pip install -q -e ".[package]"
+	$(BIN)/pyinstaller packaging/triage.spec --noconfirm --distpath dist --workpath build
+	@du -sh dist/triage
+
+package-smoke: $(STAMP)
+	@test -x dist/triage/triage || { echo "no bundle: run make package first"; exit 2; }
+	$(BIN)/python packaging/smoke_test.py --bundle dist/triage
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info demo

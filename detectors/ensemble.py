@@ -33,10 +33,14 @@ HIGH_PRECISION_WEIGHT = 8.0
 CONFIDENT = 0.9  # a high-precision detector counts as confident beyond 0.9 or below 0.1
 
 _EPS = 1e-4
-#: Ordinary detectors' scores are clipped to [FLOOR, 1 - FLOOR] before pooling: a single
-#: measurement at 0.0 or 1.0 (no clipping found, a perfect match) must not outweigh everything
-#: else by its log-odds alone. High-precision detectors are exempt.
+#: Ordinary detectors' scores are clipped to [ABSENCE, 1 - FLOOR] before pooling. The top
+#: clip keeps one measurement at 1.0 from outweighing everything else by its log-odds alone.
+#: The bottom clip is wider on purpose: a forensic trace that is absent (no clone, no generator
+#: fingerprint, no double compression) is weak evidence of authenticity, because each detector
+#: looks for one kind of manipulation only; without it, "not AI-generated" would vouch for a
+#: spliced photo. High-precision detectors (a signed credential, declared metadata) are exempt.
 FLOOR = 0.02
+ABSENCE = 0.25
 
 
 def logit(p: float, eps: float = _EPS) -> float:
@@ -44,9 +48,15 @@ def logit(p: float, eps: float = _EPS) -> float:
     return math.log(p / (1 - p))
 
 
+def evidence_of(name: str, score: float) -> float:
+    """The log-odds a detector's score brings to the pool (see ABSENCE and FLOOR)."""
+    if name in HIGH_PRECISION:
+        return logit(score, _EPS)
+    return logit(min(1 - FLOOR, max(ABSENCE, score)))
+
+
 def evidence(result: DetectorResult) -> float:
-    """The log-odds a result brings to the pool."""
-    return logit(result.score or 0.5, _EPS if result.name in HIGH_PRECISION else FLOOR)
+    return evidence_of(result.name, 0.5 if result.score is None else result.score)
 
 
 def sigmoid(x: float) -> float:
@@ -65,6 +75,10 @@ class FusionModel:
     # "mean": weighted mean of log-odds (unfitted default); "sum": fitted logistic regression
     # on the detectors' log-odds, where a missing detector adds nothing.
     pooling: str = "mean"
+    # Fitted pooling centres each detector's log-odds on its mean over the fitting data, so
+    # that a detector that did not apply counts as "typical" (adds nothing), neither as a
+    # vote for authentic nor as 0.5: the bias was fitted with every detector at its centre.
+    centers: dict[str, float] = field(default_factory=dict)
     method: str = "weighted log-odds mean, unit weights (not fitted)"
 
     def weight(self, result: DetectorResult) -> float:
@@ -105,8 +119,8 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
                        method=model.method + "; no applicable detector")
     if model.pooling == "sum":
         # Detectors the fit never saw (plug-ins, new modules) get no weight rather than a guess.
-        contributions = {r.name: model.weight(r) * evidence(r) for r in usable
-                         if r.name in model.weights or r.name in HIGH_PRECISION}
+        contributions = {r.name: model.weight(r) * (evidence(r) - model.centers.get(r.name, 0.0))
+                         for r in usable if r.name in model.weights or r.name in HIGH_PRECISION}
     else:
         total_w = sum(model.weight(r) for r in usable)
         contributions = {r.name: model.weight(r) * evidence(r) / total_w for r in usable}

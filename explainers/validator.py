@@ -232,6 +232,7 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
         return _set(claim, "hallucinated", problem, {"media_kind": ctx.kind})
 
     target = Target()
+    probe_artifact: str | None = None
     loc = claim.location
     region = claim.region
     notes: list[str] = []
@@ -278,6 +279,9 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
             if not any(k.partition(":")[2].lower() == loc.name.partition(":")[2].lower() for k in meta):
                 return _set(claim, "hallucinated", f"the item has no {loc.name} field",
                             {"field": loc.name, "present": False})
+            # what the claim rests on is the field's value: read it (DESIGN: "a metadata claim
+            # by reading the field"), rather than re-measuring the artifact in the pixels
+            probe_artifact = "software_metadata"
     elif isinstance(loc, Box):
         loc_box = loc
     elif isinstance(loc, Mask):
@@ -336,7 +340,7 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
                          "located, so the whole picture was measured")
 
     # ---- the probe
-    probe = get_probe(art)
+    probe = get_probe(probe_artifact or art)
     if probe is None:
         extra = (" (" + "; ".join(notes) + ")") if notes else ""
         return _set(claim, "unverifiable",

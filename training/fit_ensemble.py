@@ -5,9 +5,10 @@ Reproduce::
     .venv/bin/triage eval ../shared/corpus/manifest.csv --json --workers 2 > runs/eval.json
     .venv/bin/python training/fit_ensemble.py runs/eval.json --out resources/ensemble.json
 
-Model: logistic regression on the detectors' log-odds, ``p = sigmoid(b + sum_i w_i * logit(s_i))``,
-where a detector that did not apply contributes nothing (it is missing, not a vote for
-authentic). L2-regularised, weights constrained to be >= 0 (a detector's evidence may be
+Model: logistic regression on the detectors' centred log-odds,
+``p = sigmoid(b + sum_i w_i * (logit(s_i) - c_i))`` with ``c_i`` the detector's mean log-odds
+over the fitting data, so that a detector that did not apply contributes nothing: it counts as
+typical, neither as a vote for authentic nor as 0.5. L2-regularised, weights constrained to be >= 0 (a detector's evidence may be
 discounted, never reversed), fitted per modality. Cross-validation is grouped (all items of
 one scene, speaker or source utterance stay in one fold), and the held-out predictions give
 the AUC, Brier score and expected calibration error written next to the weights.
@@ -31,11 +32,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from detectors.ensemble import FLOOR, HIGH_PRECISION, logit  # the same transform as at run time
-
-
-def evidence(name: str, score: float) -> float:
-    return logit(score, 1e-4 if name in HIGH_PRECISION else FLOOR)
+from detectors.ensemble import evidence_of as evidence  # the same transform as at run time
 
 
 def group_of(item: dict) -> str:
@@ -53,13 +50,27 @@ def group_of(item: dict) -> str:
         return "lj:" + (m.group(1) if m else name)     # same utterance, every vocoder
     if src == "resemblyzer":
         return "resemblyzer:" + ("trump" if "trump" in path.lower() else name.split("-")[0])
+    if src == "generated_splice":
+        return "noso:" + path.split("/")[2] if path.split("/")[2][:2].isdigit() else \
+            "ml72:" + re.sub(r"_\d+$", "", path.split("/")[2])   # same host photo = same scene
     if src == "ffpp_c23":
         return "ffpp:" + re.sub(r"[^0-9]", " ", name).split()[0]
     return src + ":" + name
 
 
-def design(items: list[dict], detectors: list[str]) -> np.ndarray:
-    return np.array([[evidence(d, it["scores"][d]) if d in it["scores"] else 0.0
+def centers_of(items: list[dict], detectors: list[str]) -> dict[str, float]:
+    """Each detector's mean log-odds over the items it judged (a missing detector = typical)."""
+    out = {}
+    for d in detectors:
+        vals = [evidence(d, it["scores"][d]) for it in items if d in it["scores"]]
+        out[d] = float(np.mean(vals)) if vals else 0.0
+    return out
+
+
+def design(items: list[dict], detectors: list[str],
+           centers: dict[str, float] | None = None) -> np.ndarray:
+    c = centers if centers is not None else centers_of(items, detectors)
+    return np.array([[evidence(d, it["scores"][d]) - c[d] if d in it["scores"] else 0.0
                       for d in detectors] for it in items])
 
 
@@ -82,10 +93,11 @@ def fit(x: np.ndarray, y: np.ndarray, *, l2: float,
     return res.x[:k], float(res.x[k])
 
 
-def offsets(items: list[dict], fixed: dict[str, float]) -> np.ndarray:
+def offsets(items: list[dict], fixed: dict[str, float],
+            centers: dict[str, float]) -> np.ndarray:
     """The pooled log-odds of the detectors whose weight is fixed, not fitted."""
-    return np.array([sum(w * evidence(d, it["scores"][d]) for d, w in fixed.items()
-                         if d in it["scores"]) for it in items])
+    return np.array([sum(w * (evidence(d, it["scores"][d]) - centers.get(d, 0.0))
+                         for d, w in fixed.items() if d in it["scores"]) for it in items])
 
 
 def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
@@ -95,14 +107,17 @@ def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
     rng = np.random.default_rng(seed)
     rng.shuffle(groups)
     fold_of = {g: i % folds for i, g in enumerate(groups)}
-    x = design(items, detectors)
-    off = offsets(items, fixed or {})
     y = np.array([it["label"] == "manipulated" for it in items], float)
+    fixed = fixed or {}
     pred = np.full(len(items), np.nan)
     for f in range(folds):
         test = np.array([fold_of[group_of(it)] == f for it in items])
         if test.all() or not test.any() or len(set(y[~test])) < 2:
             continue
+        train_items = [it for it, t in zip(items, test) if not t]
+        c = centers_of(train_items, detectors + list(fixed))  # centres from training folds only
+        x = design(items, detectors, c)
+        off = offsets(items, fixed, c)
         w, b = fit(x[~test], y[~test], l2=l2, offset=off[~test])
         pred[test] = 1 / (1 + np.exp(-(x[test] @ w + b + off[test])))
     return pred
@@ -143,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             # only detectors that judged most items: a 2-item AUC of 1.0 says nothing
             if len(sel) >= 0.5 * len(rs) and len({it["label"] for it in sel}) == 2:
                 single[d] = roc_auc([it["label"] for it in sel], [it["scores"][d] for it in sel])
-        x = design(rs, detectors)
+        centers = centers_of(rs, present)
+        x = design(rs, detectors, centers)
         y = np.array([it["label"] == "manipulated" for it in rs], float)
-        w, b = fit(x, y, l2=args.l2, offset=offsets(rs, fixed_here))
+        w, b = fit(x, y, l2=args.l2, offset=offsets(rs, fixed_here, centers))
         print(f"{mod}: n={len(rs)} held-out AUC {cv['auc']:.3f} Brier {cv['brier']:.3f} "
               f"ECE {cv['ece']:.3f}; best single detector "
               f"{max(single.items(), key=lambda kv: kv[1]) if single else None}")
@@ -155,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         weights.update(fixed_here)
         fitted[mod] = {
             "weights": weights, "fixed_weights": fixed_here,
+            "centers": {d: round(v, 5) for d, v in centers.items()},
             "bias": round(b, 5), "pooling": "sum",
             "method": f"logistic regression on detector log-odds, fitted {date.today()} on "
                       f"{len(rs)} {mod} items of {Path(args.eval_json).name} (grouped 5-fold CV)"

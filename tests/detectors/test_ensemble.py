@@ -60,3 +60,24 @@ def test_fitted_sum_pooling_and_contributions() -> None:
     expected = sigmoid(-0.5 + 2.0 * math.log(4) + 0.5 * math.log(0.3 / 0.7))
     assert v.probability == pytest.approx(expected, rel=1e-6)
     assert set(v.contributions) == {"a", "b"}  # the fit never saw the plug-in
+
+
+def test_fitted_missing_detector_counts_as_typical() -> None:
+    """Regression: with uncentred log-odds the fitted bias absorbed the usual 'no clone found'
+    of copy-move, so an image where copy-move did not apply leaned towards manipulated."""
+    from detectors.ensemble import evidence_of
+
+    model = FusionModel(weights={"copy_move": 1.0, "b": 1.0}, bias=0.0, pooling="sum",
+                        centers={"copy_move": evidence_of("copy_move", 0.02), "b": 0.0})
+    alone = fuse([ok("b", 0.5)], "image", model=model)
+    with_typical = fuse([ok("b", 0.5), ok("copy_move", 0.02)], "image", model=model)
+    assert alone.probability == pytest.approx(0.5)
+    assert with_typical.probability == pytest.approx(0.5, abs=1e-3)
+
+
+def test_absence_of_one_trace_cannot_vouch_for_authenticity() -> None:
+    """Regression: a GIMP-edited splice was called authentic at p=0.00 because the generator
+    fingerprint (which looks for AI images only) was confidently absent."""
+    v = fuse([ok("generator_fingerprint", 0.001), ok("metadata", 0.65),
+              ok("noise_inconsistency", 0.7)], "image", model=MEAN)
+    assert v.probability > 0.35

@@ -201,3 +201,23 @@ def test_vocoder_fingerprint_claim_on_audio_is_not_called_absent(tmp_path) -> No
                   modality="audio", location=TimeSpan(0.0, 1.0), source="imported")
     (checked,) = validate([claim], media)
     assert checked.status == "unverifiable"
+
+
+def test_a_claim_placed_at_a_metadata_field_is_checked_by_reading_it(tmp_path) -> None:
+    """Regression: a quantization-table finding (double_compression at JPEG:DQT) was re-measured
+    in the pixels and called hallucinated although the field says exactly what it claimed."""
+    from PIL import Image
+
+    from triage_app.model import MetadataField
+
+    path = tmp_path / "q95.jpg"
+    Image.fromarray(np.clip(scene(64, 96), 0, 255).astype(np.uint8)).save(path, quality=95)
+    media = load_media(path)
+
+    def claim(value: str) -> Claim:
+        return Claim(text="Double JPEG compression.", artifact="double_compression",
+                     modality="image", location=MetadataField("JPEG:DQT", value))
+
+    right, wrong = validate([claim("IJG quality 95"), claim("IJG quality 50")], media)
+    assert right.status == "grounded"
+    assert wrong.status == "hallucinated"

@@ -88,12 +88,22 @@ def detector(
             name=name, version=version, modalities=tuple(modalities), function=fn,
             method=method, reference=reference, limits=limits, artifacts=tuple(artifacts),
             params=dict(params or {}), localizes=localizes, map_weight=map_weight,
-            weight_files=tuple(weight_files),
+            weight_files=tuple(_absolute(w) for w in weight_files),
             origin="builtin" if fn.__module__.startswith("detectors.") else fn.__module__,
         ))
         return fn
 
     return wrap
+
+
+def _absolute(path: str) -> str:
+    """Weight files named relative to the project (``resources/models/x.safetensors``) are
+    resolved against the folder that holds the ``detectors`` and ``resources`` packages, so
+    that their hashes can be read from any working directory (and inside a bundle)."""
+    from pathlib import Path
+
+    p = Path(path)
+    return str(p if p.is_absolute() else Path(__file__).resolve().parents[1] / p)
 
 
 def register(spec: DetectorSpec) -> None:

@@ -3,8 +3,9 @@
 ``python -m triage_app.demo CASE_DIR`` (what ``make run`` does first). The product ships no
 third-party media, so the demo makes its own: procedural "camera" photos (Bayer mosaic,
 sensor noise, demosaicing, JPEG with camera EXIF), a splice, a copy-move, a PNG carrying an
-image generator's parameters, a short video with a flickering region, and recordings with a
-splice, digital silence, clipping and mains hum. Every manipulation is made here, so what the
+image generator's parameters, a short video with a flickering region, and a voice made by a formant synthesizer (so a
+spoof detector rightly calls it synthetic), also with a splice, digital silence, clipping and
+mains hum. Every manipulation is made here, so what the
 tool should find is known; the file names say what was done.
 """
 
@@ -151,21 +152,21 @@ def make_audio(out: Path) -> list[Path]:
     rng = np.random.default_rng(11)
     room = lambda n, lvl: (rng.normal(0, lvl, n)).astype(np.float32)  # noqa: E731
     clean = 0.5 * _voice(rng, 6.0, sr) + room(6 * sr, 0.004)
-    p1 = out / "interview.wav"
+    p1 = out / "voice_formant_synth.wav"
     sf.write(p1, clean, sr, subtype="PCM_16")
 
     # Splice: a second take with a different room (noise floor 12 dB higher) and a gap of
     # digital silence between them.
     second = 0.5 * _voice(rng, 3.0, sr, f0=135) + room(3 * sr, 0.016)
     spliced = np.concatenate([clean[: 3 * sr], np.zeros(int(0.4 * sr), np.float32), second])
-    p2 = out / "interview_spliced_silence.wav"
+    p2 = out / "voice_synth_spliced_silence.wav"
     sf.write(p2, spliced, sr, subtype="PCM_16")
 
     # Clipping and 50 Hz hum.
     t = np.arange(6 * sr) / sr
     hum = 0.03 * sum(np.sin(2 * np.pi * 50 * k * t) / k for k in (1, 2, 3))
     loud = np.clip(1.8 * clean + hum, -0.99, 0.99).astype(np.float32)
-    p3 = out / "phone_clipped_hum.wav"
+    p3 = out / "voice_synth_clipped_hum.wav"
     sf.write(p3, loud, sr, subtype="PCM_16")
     return [p1, p2, p3]
 

@@ -5,26 +5,17 @@ Reports cite it, so that an analysis can be re-run with exactly the same weights
 
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from triage_app.settings import Settings
 
 
-@lru_cache(maxsize=64)
-def _sha256(path: str, mtime: float, size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def file_sha256(path: str | Path) -> str:
-    st = Path(path).stat()
-    return _sha256(str(path), st.st_mtime, st.st_size)
+    """SHA-256 of a weight file, cached while its size and modification time stay the same."""
+    from detectors.learned._torch import sha256_file
+
+    return sha256_file(path)
 
 
 def list_models(settings: Settings | None = None) -> list[dict[str, Any]]:

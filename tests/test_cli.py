@@ -127,3 +127,13 @@ def test_every_command_is_documented_in_the_readme() -> None:
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     for name in sub.choices:
         assert f"triage {name}" in readme, f"`triage {name}` is not in the README"
+
+
+def test_models_lists_weight_hashes_from_any_directory(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Regression: weight files registered as relative paths had no hash outside the repo."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["models", "--json"]) == 0
+    entries = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    weights = [w for e in entries for w in e["weight_files"]]
+    assert weights and all(w["sha256"] and len(w["sha256"]) == 64 for w in weights)
+    assert not [e for e in entries if e.get("load_error")]

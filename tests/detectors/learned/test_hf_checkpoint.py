@@ -247,3 +247,30 @@ def test_importing_learned_modules_does_not_import_torch():
     root = Path(__file__).resolve().parents[3]
     r = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_checkpoint_from_the_settings_file_joins_analyses_and_models(vit_dir, tmp_path,
+                                                                      monkeypatch, capsys):
+    """The whole plug-in path a lab uses: a settings file names a local checkpoint; `triage
+    analyze` runs it as a detector and `triage models` lists it with its weight hashes."""
+    import json
+
+    from triage_app.cli import main
+
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"checkpoints": [
+        {"path": str(vit_dir), "modality": "image", "name": "tiny-vit",
+         "label_map": {"FAKE": "manipulated", "REAL": "authentic"}}]}))
+    monkeypatch.setenv("TRIAGE_SETTINGS", str(settings))
+    img = tmp_path / "x.png"
+    from PIL import Image
+
+    Image.fromarray(_image().pixels).save(img)
+    assert main(["analyze", str(img), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.splitlines()[0])
+    hf = [d for d in out["detectors"] if d["name"] == "hf:tiny-vit"]
+    assert hf and hf[0]["status"] == "ok" and 0 <= hf[0]["score"] <= 1
+    assert main(["models", "--json"]) == 0
+    entries = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    (entry,) = [e for e in entries if e["name"] == "hf:tiny-vit"]
+    assert entry["weight_files"] and all(len(w["sha256"]) == 64 for w in entry["weight_files"])

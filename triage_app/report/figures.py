@@ -237,8 +237,9 @@ def figures_for_item(case: Any, record: dict[str, Any]) -> list[tuple[str, Image
     sha = record["sha256"]
     try:
         path = case.evidence_path(sha)
-    except Exception:
-        return out
+    except (KeyError, OSError) as exc:  # the copy is gone: say so in the report, do not hide it
+        return [(f"(picture unavailable: the evidence copy cannot be found: {exc})",
+                 Image.new("RGB", (10, 10), "white"))]
     kind = record.get("kind") or (record.get("media") or {}).get("kind")
     findings = record.get("findings", [])
     try:

@@ -48,8 +48,13 @@ def error_levels(pixels: np.ndarray, *, qualities=QUALITIES, block: int = 16) ->
     import cv2
 
     out = []
+    # Encode and decode in OpenCV's BGR order, converted once (jpeg_roundtrip would reverse the
+    # channels of the input and of the output at every quality); the error is put back in RGB
+    # order, so every value is that of absdiff(pixels, jpeg_roundtrip(pixels, q)).
+    bgr = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGR)
     for q in qualities:
-        err = cv2.absdiff(pixels, C.jpeg_roundtrip(pixels, q))
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(q)])
+        err = cv2.absdiff(bgr, cv2.imdecode(buf, cv2.IMREAD_COLOR))[..., ::-1]
         out.append(C.block_mean(err, block).mean(axis=2))
     return np.stack(out)
 
@@ -115,6 +120,8 @@ def error_level_analysis(image, *, block: int = 16, qualities=QUALITIES) -> Dete
     .. [1] N. Krawetz, "A Picture's Worth... Digital Image Analysis and Forensics", Black Hat
        Briefings USA, 2007.
     """
+    import cv2
+
     if block < 8 or block % 8:
         raise ValueError(f"block must be a positive multiple of 8, got {block}")
     if not qualities or any(not 1 <= int(q) <= 100 for q in qualities):
@@ -129,7 +136,8 @@ def error_level_analysis(image, *, block: int = 16, qualities=QUALITIES) -> Dete
         levels = error_levels(pixels, qualities=qualities, block=block)
         tex = np.log(_texture(y, block) + 0.5)
         # clipped pixels re-compress with little error whatever their history: skip such blocks
-        sat = ((pixels <= 2) | (pixels >= 253)).any(axis=2)
+        # one pass: a pixel is in range only when all three channels are in 3..252
+        sat = cv2.inRange(pixels, (3, 3, 3), (252, 252, 252)) == 0
         clipped = C.block_mean(sat.astype(np.float32), block) > 0.05
         valid = ~clipped
         if valid.sum() < 8:

@@ -57,3 +57,21 @@ def test_registered_and_validates_arguments():
         error_level_analysis(media_from_array(synthetic_photo(0, 128, 128)), block=12)
     with pytest.raises(ValueError):
         error_level_analysis(media_from_array(synthetic_photo(0, 128, 128)), qualities=(0,))
+
+
+def test_fast_error_levels_equal_the_reference_computation():
+    """The speed-up (one colour conversion, OpenCV round trip in BGR) must not change a value:
+    compare with the plain formula |pixels - jpeg_roundtrip(pixels, q)| averaged per block."""
+    import numpy as np
+
+    from detectors.image import _common as C
+    from detectors.image.ela import error_levels
+
+    rng = np.random.default_rng(3)
+    pixels = np.clip(rng.normal(128, 40, (96, 136, 3)), 0, 255).astype(np.uint8)
+    pixels[:20, :30] = 255  # clipped area
+    fast = error_levels(pixels, qualities=(75, 90), block=8)
+    ref = np.stack([C.block_mean(np.abs(pixels.astype(np.int16) - C.jpeg_roundtrip(pixels, q)
+                                        .astype(np.int16)).astype(np.uint8), 8).mean(axis=2)
+                    for q in (75, 90)])
+    assert np.array_equal(fast, ref)

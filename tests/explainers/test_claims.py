@@ -195,3 +195,9 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="source"):
         parse_rationale("x", source="web")
     assert parse_rationale("") == []
+
+
+def test_a_copy_of_is_a_cloned_region():
+    """Regression: 'the rock ... is a copy of the one on the right' named no artifact."""
+    (c,) = parse_rationale("The rock in the lower left is a copy of the one on the right.", "image")
+    assert c.artifact == "cloned_region" and c.polarity == "present"

@@ -329,7 +329,13 @@ def _exif_thumbnail(exif_raw: bytes | None, raw: bytes, fmt: str) -> bytes | Non
     """The JPEG thumbnail of EXIF IFD1 (JPEGInterchangeFormat/Length), if any."""
     if not exif_raw:
         return None
-    tiff = exif_raw[6:] if exif_raw.startswith(b"Exif\x00\x00") else exif_raw
+    return thumbnail_from_tiff(exif_raw[6:] if exif_raw.startswith(b"Exif\x00\x00") else exif_raw)
+
+
+def thumbnail_from_tiff(tiff: bytes) -> bytes | None:
+    """JPEGInterchangeFormat/Length of IFD1 in a TIFF-structured EXIF block, or None.
+
+    Shared with ``detectors.provenance.thumbnail`` so that one parser reads thumbnails."""
     if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
         return None
     e = "<" if tiff[:2] == b"II" else ">"

@@ -62,6 +62,7 @@ import numpy as np
 
 from detectors.registry import detector
 from triage_app.model import Box, DetectorResult, Finding, Measurement, Whole
+from triage_app._image_io import thumbnail_from_tiff  # one EXIF thumbnail parser, shared with intake
 
 NAME = "exif_thumbnail"
 VERSION = "1.0"
@@ -100,42 +101,6 @@ def exif_thumbnail_from_jpeg(raw: bytes) -> bytes | None:
             return thumbnail_from_tiff(seg[6:])
         i += 2 + length
     return None
-
-
-def thumbnail_from_tiff(tiff: bytes) -> bytes | None:
-    """JPEGInterchangeFormat/Length of IFD1 in a TIFF-structured EXIF block, or None."""
-    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
-        return None
-    e = "<" if tiff[:2] == b"II" else ">"
-    try:
-        (off0,) = struct.unpack(e + "I", tiff[4:8])
-        (n0,) = struct.unpack(e + "H", tiff[off0:off0 + 2])
-        nxt = off0 + 2 + 12 * n0
-        (off1,) = struct.unpack(e + "I", tiff[nxt:nxt + 4])
-        if off1 == 0 or off1 + 2 > len(tiff):
-            return None
-        (n1,) = struct.unpack(e + "H", tiff[off1:off1 + 2])
-        start = length = None
-        for k in range(n1):
-            entry = tiff[off1 + 2 + 12 * k: off1 + 14 + 12 * k]
-            if len(entry) < 12:
-                break
-            tag, typ, _count = struct.unpack(e + "HHI", entry[:8])
-            val = (struct.unpack(e + "I", entry[8:12])[0] if typ == 4
-                   else struct.unpack(e + "H", entry[8:10])[0])
-            if tag == 0x0201:
-                start = val
-            elif tag == 0x0202:
-                length = val
-        if start is None or not length:
-            return None
-        thumb = tiff[start:start + length]
-        return thumb if thumb.startswith(b"\xff\xd8") else None
-    except struct.error:
-        return None
-
-
-# --------------------------------------------------------------------------- comparison
 
 
 def _resize(arr: np.ndarray, w: int, h: int, nearest: bool = False) -> np.ndarray:

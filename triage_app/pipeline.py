@@ -180,12 +180,15 @@ def check_rationale(path: str | Path, text: str, *, verdict: Verdict | None = No
 
 
 def analyze_path(path: str | Path, *, settings: Settings | None = None,
-                 explain: bool = True) -> AnalyzeOutcome:
-    """Hash, open and analyse one file; any failure becomes ``error`` on the outcome."""
+                 explain: bool = True, sha256: str | None = None) -> AnalyzeOutcome:
+    """Hash, open and analyse one file; any failure becomes ``error`` on the outcome.
+
+    ``sha256``: the hash when the caller already has it (a scan hashed the file at intake),
+    so that the file is not read twice for it."""
     settings = settings or Settings()
     p = str(path)
     try:
-        digest = sha256_file(path)
+        digest = sha256 or sha256_file(path)
     except OSError as exc:
         return AnalyzeOutcome(p, None, None, None, error=f"cannot read file: {exc.strerror or exc}")
     try:

@@ -142,7 +142,7 @@ def _shrink(map_u8: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def _worker_main(conn: Connection, settings: Settings) -> None:
-    """Worker process: receive (task_id, path) and send back (task_id, outcome)."""
+    """Worker process: receive (task_id, path, sha256) and send back (task_id, outcome)."""
     # Parallelism comes from the worker processes; numeric libraries inside each worker use
     # one thread, or N workers would fight over the cores with N x cores threads.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -159,8 +159,8 @@ def _worker_main(conn: Connection, settings: Settings) -> None:
             return
         if msg is None:
             return
-        task_id, path = msg
-        outcome = analyze_path(path, settings=settings)
+        task_id, path, sha256 = msg
+        outcome = analyze_path(path, settings=settings, sha256=sha256)
         if outcome.analysis is not None:
             outcome.analysis.fused_map = None
             for r in outcome.analysis.detectors:
@@ -184,7 +184,7 @@ class _Worker:
     def submit(self, task: tuple[int, str, str, str]) -> None:
         self.task = task
         self.started = time.monotonic()
-        self.conn.send((task[0], task[2]))
+        self.conn.send((task[0], task[2], task[1]))  # id, vault path, sha256 from intake
 
     def kill(self) -> None:
         try:

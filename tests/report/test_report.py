@@ -158,3 +158,11 @@ def test_unsigned_report_is_checked_against_the_custody_log(report_case: Path,
     out.write_bytes(bytes(data))
     capsys.readouterr()
     assert main(["verify", str(out), "--case", str(report_case)]) == 1
+
+
+def test_verify_says_when_the_pdf_itself_cannot_be_read(tmp_path: Path, capsys) -> None:
+    """Regression: a damaged PDF was reported as 'carries no sidecar hash', hiding the cause."""
+    bad = tmp_path / "r.pdf"
+    bad.write_bytes(b"%PDF-1.4 not really a pdf")
+    assert main(["verify", str(bad)]) == 1
+    assert "cannot be read" in capsys.readouterr().out

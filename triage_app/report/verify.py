@@ -64,8 +64,8 @@ def _printed_sidecar_hash(pdf_bytes: bytes) -> tuple[str | None, str | None]:
     try:
         reader = PdfReader(io.BytesIO(pdf_bytes), strict=False)
         meta = reader.metadata or {}
-    except Exception:
-        return None, None
+    except Exception as exc:  # pypdf raises many types on damaged files
+        raise ValueError(f"the PDF cannot be read ({type(exc).__name__}: {exc})") from None
     subject = str(meta.get("/Subject") or "")
     keywords = str(meta.get("/Keywords") or "")
     sha = subject.split("sidecar-sha256:", 1)[1].strip() if "sidecar-sha256:" in subject else None
@@ -128,7 +128,11 @@ def verify_report(pdf: str | Path, *, case: str | Path | None = None,
     result = ReportVerification(str(pdf))
     pdf_bytes = pdf.read_bytes()
     pdf_sha = _sha256_bytes(pdf_bytes)
-    printed, report_id = _printed_sidecar_hash(pdf_bytes)
+    try:
+        printed, report_id = _printed_sidecar_hash(pdf_bytes)
+    except ValueError as exc:
+        result.add("pdf", False, str(exc))
+        return result
 
     from triage_app.report import sidecar_path
 

@@ -133,6 +133,73 @@ def test_cancel_stops_taking_files_and_keeps_what_is_done(tmp_path: Path) -> Non
     assert len([e for e in rest if e.kind == "analyzed"]) == 12 - len(analysed)
 
 
+def _outcomes(events) -> dict[str, list]:
+    """Per file given, the events that ended it (analyzed / error)."""
+    ended: dict[str, list] = {}
+    for e in events:
+        if e.kind in ("analyzed", "error") and e.path:
+            ended.setdefault(Path(e.path).name, []).append(e)
+    return ended
+
+
+def test_a_worker_killed_mid_file_fails_that_file_alone(tmp_path: Path) -> None:
+    """SIGKILL of the worker after the first result: the file it was running fails with a
+    clear message, the file queued behind it is analysed by a fresh worker, nothing twice."""
+    import multiprocessing as mp
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(5):
+        _image(d / f"{i}.png", i, size=160)
+    events = []
+    killed = False
+    for ev in scan([d], tmp_path / "c.triage", workers=1):
+        events.append(ev)
+        if ev.kind == "analyzed" and not killed:
+            for child in mp.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+            killed = True
+    ended = _outcomes(events)
+    assert sorted(ended) == [f"{i}.png" for i in range(5)]
+    assert all(len(v) == 1 for v in ended.values()), "a file ended twice"
+    errors = [v[0] for v in ended.values() if v[0].kind == "error"]
+    assert len(errors) <= 1  # the file it was running (none if it had just finished it)
+    assert all("crashed" in e.message for e in errors)
+    assert events[-1].kind == "done" and events[-1].done == 5
+
+
+def test_a_file_over_the_time_limit_fails_alone_and_queued_files_are_not_lost(
+        tmp_path: Path) -> None:
+    from triage_app.settings import Settings
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(3):
+        _image(d / f"{i}.png", i)
+    settings = Settings()
+    settings.per_file_timeout = 0.001  # no worker even starts in time: every file times out
+    events = _events([d], tmp_path / "c.triage", workers=1, settings=settings)
+    ended = _outcomes(events)
+    assert sorted(ended) == ["0.png", "1.png", "2.png"]
+    assert all(len(v) == 1 and v[0].kind == "error" for v in ended.values())
+    assert all("longer than the limit" in v[0].message for v in ended.values())
+
+
+def test_limit_numeric_threads_reaches_libraries_already_loaded() -> None:
+    """A spawned worker has imported numpy (and its OpenBLAS) before its main function runs,
+    so setting OMP_NUM_THREADS there is too late; limit_numeric_threads must still work."""
+    code = ("import numpy, cv2\n"
+            "from threadpoolctl import threadpool_info\n"
+            "from triage_app.scan import limit_numeric_threads\n"
+            "limit_numeric_threads(1)\n"
+            "print(sorted({p['num_threads'] for p in threadpool_info()}), cv2.getNumThreads())\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[1]", "1"]
+
+
 def _triage(*args: str, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "triage_app.cli", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

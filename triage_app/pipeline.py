@@ -36,6 +36,8 @@ class AnalyzeOutcome:
     analysis: Analysis | None
     error: str | None = None
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # uint8 heatmaps, "fused" first
+    #: the same maps as PNG (bytes, width, height), when a scan worker encoded them for storing
+    encoded_maps: dict[str, tuple[bytes, int, int]] = field(default_factory=dict)
 
     def to_json(self, *, map_path: str | None = None) -> dict[str, Any]:
         """The stable ``analyze --json`` / ``scan --json`` object (DESIGN.md, Command line)."""

@@ -211,6 +211,21 @@ def test_evidence_rows_refuse_update_and_delete(case, tmp_path):
 # --------------------------------------------------------------------------- analyses
 
 
+def test_record_analysis_stores_maps_encoded_elsewhere(case, tmp_path):
+    """A scan worker encodes the maps; the store keeps those bytes as they are."""
+    from triage_app.case.store import encode_map
+
+    item = case.add_evidence(_file(tmp_path / "in", "a.jpg"))
+    m = np.random.default_rng(1).integers(0, 256, (30, 40), dtype=np.uint8)
+    png, w, h = encode_map(m)
+    aid = case.record_analysis(item.sha256, _analysis(), encoded_maps={"ela": (png, w, h)})
+    assert np.array_equal(case.latest_map(item.sha256, "ela"), m)
+    stored = case.conn.execute("SELECT png, width, height FROM maps WHERE analysis_id = ?",
+                               (aid,)).fetchone()
+    assert stored == (png, 40, 30)
+    assert case.verify().ok
+
+
 def test_record_analysis_round_trips_with_maps(case, tmp_path):
     item = case.add_evidence(_file(tmp_path / "in", "a.jpg"))
     case.record_probe(item.sha256, kind="image", format="JPEG",

@@ -190,7 +190,7 @@ def test_limit_numeric_threads_reaches_libraries_already_loaded() -> None:
     so setting OMP_NUM_THREADS there is too late; limit_numeric_threads must still work."""
     code = ("import numpy, cv2\n"
             "from threadpoolctl import threadpool_info\n"
-            "from triage_app.scan import limit_numeric_threads\n"
+            "from triage_app.threads import limit_numeric_threads\n"
             "limit_numeric_threads(1)\n"
             "print(sorted({p['num_threads'] for p in threadpool_info()}), cv2.getNumThreads())\n")
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}

@@ -29,6 +29,7 @@ import numpy as np
 
 from triage_app.media import MEDIA_EXTENSIONS, sniff
 from triage_app.settings import Settings
+from triage_app.threads import limit_numeric_threads
 
 EventKind = Literal["start", "skipped", "taken_in", "analyzed", "error", "done"]
 
@@ -141,45 +142,9 @@ def _shrink(map_u8: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(img)
 
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def limit_numeric_threads(n: int = 1) -> None:
-    """Make the numeric libraries of this process use ``n`` threads each.
-
-    Parallelism in a scan comes from the worker processes; a worker whose BLAS or OpenCV runs
-    its own thread pool fights the other workers for the cores. The environment variables
-    alone are not enough: a spawned worker has already imported numpy (and with it OpenBLAS,
-    which reads them once at load) before its main function runs, and OpenCV bundles a second
-    OpenBLAS and a pool of its own. So: the variables for libraries loaded later (torch reads
-    ``OMP_NUM_THREADS``), threadpoolctl for the BLAS/OpenMP pools already loaded, and OpenCV's
-    and torch's own setters. Measured on the 2-core machine (200 small files, one process):
-    0.10 CPU-s and 0.09 s wall per file with one thread, against 0.21 CPU-s and 0.12 s wall
-    with the default two, which spin-wait more than they compute on such small arrays.
-    """
-    for var in THREAD_VARS:
-        os.environ[var] = str(n)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(n)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
-    try:
-        import cv2
-
-        cv2.setNumThreads(n)
-    except ImportError:  # pragma: no cover
-        pass
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(n)
-
-
 def _worker_main(conn: Connection, settings: Settings) -> None:
     """Worker process: receive (task_id, path, sha256) and send back (task_id, outcome)."""
+    os.environ["TRIAGE_SCAN_WORKER"] = "1"  # one detector at a time: see triage_app.threads
     limit_numeric_threads(1)
     from triage_app.case.store import encode_map
     from triage_app.pipeline import analyze_path

@@ -25,6 +25,9 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     workers: int = 2
     per_file_timeout: float = 300.0
+    # Image detectors run side by side in one analysis: 0 = one thread per core (at most 4);
+    # a scan worker always runs one (triage_app.threads).
+    detector_threads: int = 0
     disabled_detectors: list[str] = field(default_factory=list)
     # Local transformers checkpoints: {"path": "/models/vit-df", "modality": "image",
     #  "label_map": {"FAKE": "manipulated", "REAL": "authentic"}, "name": optional}

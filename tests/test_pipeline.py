@@ -1,0 +1,54 @@
+"""The analysis pipeline: detectors side by side give the same analysis as one by one."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from media_factory import make_jpeg, make_wav, photo
+from triage_app.media import open_media
+from triage_app.pipeline import analyze
+from triage_app.settings import Settings
+
+
+def _without_runtimes(obj):
+    if isinstance(obj, dict):
+        return {k: _without_runtimes(v) for k, v in obj.items() if k != "runtime"}
+    if isinstance(obj, list):
+        return [_without_runtimes(v) for v in obj]
+    return obj
+
+
+def _analysis_json(path, threads: int) -> str:
+    s = Settings()
+    s.detector_threads = threads
+    a = analyze(open_media(path), settings=s)
+    return json.dumps(_without_runtimes(a.to_dict()), sort_keys=True, default=str), a
+
+
+def test_threaded_detectors_give_the_same_analysis(tmp_path):
+    rgb = photo(240, 320, seed=3)
+    rgb[40:90, 60:120] = rgb[140:190, 180:240]  # a copy-move, so that findings exist
+    p = make_jpeg(tmp_path / "a.jpg", rgb, quality=85, exif={"Software": "GIMP 2.10"})
+    one, a1 = _analysis_json(p, 1)
+    four, a4 = _analysis_json(p, 4)
+    assert one == four
+    assert [d.name for d in a1.detectors] == [d.name for d in a4.detectors]
+    assert a1.fused_map is not None and np.array_equal(a1.fused_map, a4.fused_map)
+
+
+def test_audio_detectors_run_in_order_with_threads_asked(tmp_path):
+    t = np.arange(16000) / 16000
+    p = make_wav(tmp_path / "a.wav", 0.3 * np.sin(2 * np.pi * 220 * t), 16000)
+    one, _ = _analysis_json(p, 1)
+    two, _ = _analysis_json(p, 2)
+    assert one == two
+
+
+def test_scan_worker_runs_one_detector_at_a_time(monkeypatch):
+    from triage_app.threads import detector_threads
+
+    assert detector_threads(3) == 3
+    monkeypatch.setenv("TRIAGE_SCAN_WORKER", "1")
+    assert detector_threads(3) == 1 and detector_threads(0) == 1

@@ -384,13 +384,14 @@ def _candidate_offsets(g: np.ndarray, *, block: int, min_off: float, max_peaks: 
     idx = np.nonzero(textured)[0]
     if len(idx) < min_votes:
         return []
-    fs = flat[idx]
+    # np.take rather than fancy indexing: the same rows, gathered several times faster
+    fs = np.take(flat, idx, axis=0)
     yy, xx = np.divmod(idx, w)
     # one integer code per position such that code(b) - code(a) identifies the offset b - a
     stride = 2 * w + 1
     pos = (yy * stride + xx).astype(np.int64)
     rng = np.random.default_rng(seed)
-    counts = np.zeros((h + 1) * stride, np.int64)
+    codes: list[np.ndarray] = []
     # tolerance: features of an exact copy agree to rounding; allow interpolation/noise
     tol = 0.02 * (np.sqrt((fs[:, 1:] ** 2).sum(1)) + 1.0) + 0.3
     for _ in range(N_PROJ):
@@ -399,15 +400,17 @@ def _candidate_offsets(g: np.ndarray, *, block: int, min_off: float, max_peaks: 
         # 16-bit keys: numpy sorts them with a linear-time radix sort
         key = ((proj - lo) * (65535.0 / max(hi - lo, 1e-6))).astype(np.uint16)
         order = np.argsort(key, kind="stable")
-        fo = fs[order]
-        po = pos[order]
-        to = tol[order]
+        fo = np.take(fs, order, axis=0)
+        po = np.take(pos, order)
+        to = np.take(tol, order)
         for step in STEPS:
             diff = fo[step:] - fo[:-step]
             dist2 = np.einsum("ij,ij->i", diff, diff)
             ok = dist2 < np.minimum(to[step:], to[:-step]) ** 2
             code = np.abs(po[step:][ok] - po[:-step][ok])  # offset with dy >= 0
-            counts += np.bincount(code + w, minlength=counts.size)[:counts.size]
+            codes.append(code + w)
+    size = (h + 1) * stride
+    counts = np.bincount(np.concatenate(codes), minlength=size)[:size]  # one pass, not six
     hist = np.zeros((2 * h + 1, stride), np.float32)
     hist[h:] = counts.reshape(h + 1, stride)
     # offsets shorter than min_off are near-self matches

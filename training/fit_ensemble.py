@@ -123,6 +123,24 @@ def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
     return pred
 
 
+def use_out_of_fold_spoof_scores(items: list[dict], report: dict) -> int:
+    """Replace ``spoof_lfcc``'s score of each item whose corpus path is in the training report's
+    out-of-fold LLRs by ``sigmoid(a * llr + b)`` with the report's calibration; the count
+    replaced. Out-of-fold: the item's speaker group was held out when that LLR was computed."""
+    oof = report["oof"]
+    a, b = report["calibration"]["a"], report["calibration"]["b"]
+    n = 0
+    for it in items:
+        if "spoof_lfcc" not in it.get("scores", {}):
+            continue
+        key = next((k for k in oof if it["path"] == k or it["path"].endswith("/" + k)), None)
+        if key is None:
+            continue
+        it["scores"]["spoof_lfcc"] = 1.0 / (1.0 + math.exp(-(a * oof[key] + b)))
+        n += 1
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     from explainers.metrics import brier_score, expected_calibration_error, roc_auc
 
@@ -132,12 +150,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--l2", type=float, default=0.01)
     ap.add_argument("--fixed", action="append", default=[], metavar="NAME=W",
                     help="keep this detector's weight at W instead of fitting it")
+    ap.add_argument("--modality", action="append", choices=("image", "video", "audio"),
+                    help="fit only this modality (repeatable); the others are kept as they are "
+                         "in --out")
+    ap.add_argument("--oof-spoof", default="", metavar="REPORT.json",
+                    help="report of training/train_audio_spoof.py --report: spoof_lfcc's "
+                         "scores on the corpus files are replaced by its out-of-fold "
+                         "(speaker group held out) scores, because the shipped model was "
+                         "trained on those very files")
     args = ap.parse_args(argv)
     fixed = {k: float(v) for k, v in (f.split("=", 1) for f in args.fixed)}
     data = json.loads(Path(args.eval_json).read_text())
     items = [it for it in data["items"] if not it.get("error")]
-    fitted = {}
-    for mod in ("image", "video", "audio"):
+    if args.oof_spoof:
+        replaced = use_out_of_fold_spoof_scores(items, json.loads(Path(args.oof_spoof).read_text()))
+        print(f"spoof_lfcc: {replaced} corpus scores replaced by out-of-fold ones", file=sys.stderr)
+    out_path = Path(args.out)
+    fitted = json.loads(out_path.read_text()) if args.modality and out_path.is_file() else {}
+    for mod in (args.modality or ("image", "video", "audio")):
         rs = [it for it in items if it["modality"] == mod]
         if len({it["label"] for it in rs}) < 2:
             print(f"{mod}: one class only; not fitted", file=sys.stderr)

@@ -16,6 +16,13 @@ ways, all to stop the model from learning a channel instead of synthesis (see
 
 The GMMs are trained by ``training/train_audio_spoof.py``; the per-file mean LLR is mapped to a
 probability by a logistic calibration fitted on held-out (group k-fold) scores.
+
+Optional phase pair (a model file with ``phase_*`` tensors, ``train_audio_spoof.py --phase``;
+the shipped model has none): a second GMM pair on :func:`phase_coherence` and
+:func:`excitation_peakiness`, which see the phase that LFCC discard (Griffin-Lim keeps the
+STFT magnitude), fused as a sum of standardised LLRs. It lowers the cross-validated pooled EER
+but not on the corpus's neural-vocoder and voice-clone files, so it is not shipped (see the
+trainer's docstring for the numbers).
 """
 
 from __future__ import annotations
@@ -79,23 +86,113 @@ def _deltas(c: np.ndarray, width: int = 2) -> np.ndarray:
     return num / (2 * sum(k * k for k in range(1, width + 1)))
 
 
-def lfcc(x16: np.ndarray, *, n_filters: int = 20, n_ceps: int = 20, fmax: float = 4000.0
-         ) -> np.ndarray:
-    """LFCC + deltas + double deltas without c0, shape (n_frames, 3 * (n_ceps - 1)).
+def _stft(x16: np.ndarray, window: str = "hann") -> np.ndarray:
+    """Spectra of the 20 ms frames (10 ms hop, 512-point FFT), shape (n_frames, 257).
 
-    Frames: 20 ms Hann, 10 ms hop, 512-point FFT at 16 kHz (Sahidullah et al. 2015).
-    """
-    from scipy.fft import dct
+    numpy's FFT, as in v1.0, so that the shipped LFCC model is reproduced bit for bit."""
     from scipy.signal import get_window
 
     frames = frame_signal(x16, FRAME, HOP)
     if frames.shape[0] == 0:
+        return np.zeros((0, NFFT // 2 + 1), dtype=complex)
+    w = get_window(window, FRAME) if isinstance(window, str) else window
+    return np.fft.rfft(frames * w, n=NFFT, axis=1)
+
+
+def lfcc(x16: np.ndarray, *, n_filters: int = 20, n_ceps: int = 20, fmax: float = 4000.0,
+         X: np.ndarray | None = None) -> np.ndarray:
+    """LFCC + deltas + double deltas without c0, shape (n_frames, 3 * (n_ceps - 1)).
+
+    Frames: 20 ms Hann, 10 ms hop, 512-point FFT at 16 kHz (Sahidullah et al. 2015).
+    ``X``: the frames' spectra (:func:`_stft`), when already computed.
+    """
+    from scipy.fft import dct
+
+    X = _stft(x16) if X is None else X
+    if X.shape[0] == 0:
         return np.zeros((0, 3 * (n_ceps - 1)))
-    spec = np.abs(np.fft.rfft(frames * get_window("hann", FRAME), n=NFFT, axis=1)) ** 2
+    spec = np.abs(X) ** 2
     fb = _linear_filterbank(n_filters, float(fmax))
     logfb = np.log(spec @ fb.T + 1e-10)
     c = dct(logfb, type=2, norm="ortho", axis=1)[:, 1:n_ceps]
     return np.hstack([c, _deltas(c), _deltas(_deltas(c))])
+
+
+def phase_coherence(x16: np.ndarray, *, n_bands: int = 20, fmax: float = 4000.0,
+                    X: np.ndarray | None = None) -> np.ndarray:
+    """Frame-to-frame phase prediction error in linear bands + deltas, (n_frames, 2 n_bands).
+
+    For every bin the instantaneous frequency w_k(t) is estimated by reassignment (the
+    spectrum with the time-derivative of the window, Auger & Flandrin 1995), and the phase
+    advance to the next frame (10 ms hop) is predicted as H (w_k(t) + w_k(t+1)) / 2. For a
+    sinusoid, or a harmonic whose frequency changes linearly, the prediction is exact; a
+    reconstruction whose phases are not those of a running oscillator (Griffin-Lim from random
+    phase, frame-wise vocoder phase) misses it. Per band: log of the power-weighted mean of
+    (1 - cos(error)), in [0, 2]; independent of level and of a fixed channel filter.
+    """
+    X = _stft(x16) if X is None else X
+    if X.shape[0] < 2:
+        return np.zeros((0, 2 * n_bands))
+    dwin = (np.pi / FRAME) * np.sin(2 * np.pi * np.arange(FRAME) / FRAME)  # d(hann)/dn
+    kmax = int(fmax / TARGET_FS * NFFT) + 1
+    X = X[:, :kmax]
+    Xd = _stft(x16, dwin)[:, :kmax]
+    p = X.real ** 2 + X.imag ** 2 + 1e-12
+    omega = 2 * np.pi * np.arange(kmax) / NFFT - np.imag(Xd * np.conj(X)) / p  # rad/sample
+    # z = X(t+1) conj(X(t)) = w exp(j dphi), w = |X(t+1)||X(t)|; the weighted error
+    # w (1 - cos(dphi - pred)) = |z| - Re(z exp(-j pred)), no phase unwrapping needed
+    z = X[1:] * np.conj(X[:-1])
+    pred = HOP * 0.5 * (omega[1:] + omega[:-1])
+    w = np.abs(z)
+    edges = np.linspace(0, kmax, n_bands + 1).astype(int)
+    num = np.add.reduceat(w - (z.real * np.cos(pred) + z.imag * np.sin(pred)), edges[:-1],
+                          axis=1)
+    den = np.add.reduceat(w, edges[:-1], axis=1) + 1e-30
+    f = np.log(num / den + 1e-4)
+    f = np.vstack([f, f[-1:]])
+    return np.hstack([f, _deltas(f)])
+
+
+def excitation_peakiness(x16: np.ndarray, *, fmax: float = 4000.0, lifter: int = 30,
+                         n_sub: int = 4, X: np.ndarray | None = None) -> np.ndarray:
+    """How impulsive the spectrally flattened frame is: (n_frames, 4 (1 + n_sub)).
+
+    The frame spectrum is divided by its cepstrally smoothed magnitude (``lifter``
+    low-quefrency coefficients of the 512-point real cepstrum, i.e. below 1.9 ms), which keeps
+    the phase and removes the vocal-tract envelope; the 0 - ``fmax`` Hz part is brought back
+    to the time domain (16 kHz grid, the 20 ms frame): what is left is the excitation seen
+    through the window. Voiced speech has a pulse at each glottal closure (its harmonics are
+    phase aligned), so it is peaky; magnitude-only reconstruction (Griffin-Lim), which does
+    not align the harmonics, is not; pulse-train vocoders are more peaky than speech. Per
+    frame, for the whole band and ``n_sub`` equal sub-bands: log kurtosis and log crest factor
+    (peak / RMS), then deltas. Level does not change it, and a channel's smooth magnitude
+    colouring is divided out; a channel's phase response (all-pass dispersion: rooms, some
+    codecs and filters) does change it. The magnitude spectrum alone does not determine it.
+    """
+    from scipy.fft import irfft, rfft
+
+    X = _stft(x16) if X is None else X
+    n_out = 2 * (1 + n_sub)
+    if X.shape[0] == 0:
+        return np.zeros((0, 2 * n_out))
+    cep = irfft(np.log(np.abs(X) + 1e-9), n=NFFT, axis=1)
+    cep[:, lifter:NFFT - lifter + 1] = 0.0
+    kmax = int(fmax / TARGET_FS * NFFT) + 1          # 129 bins: 0 - 4 kHz
+    env = np.exp(rfft(cep, n=NFFT, axis=1).real[:, :kmax])
+    W = X[:, :kmax] / env
+    sub = np.linspace(0, kmax, n_sub + 1).astype(int)
+    masks = np.zeros((1 + n_sub, kmax))
+    masks[0, 1:] = 1.0
+    for i in range(n_sub):
+        masks[1 + i, max(1, sub[i]):sub[i + 1]] = 1.0
+    e = np.ascontiguousarray(irfft(W[None, :, :] * masks[:, None, :], n=NFFT, axis=2)
+                             [:, :, :FRAME])
+    e2 = e * e
+    m2 = np.mean(e2, axis=2) + 1e-20
+    kurt = np.log(np.mean(e2 * e2, axis=2) / m2 ** 2 + 1e-6)
+    crest = 0.5 * np.log(np.max(e2, axis=2) / m2 + 1e-12)
+    f = np.stack([kurt, crest], axis=2).transpose(1, 0, 2).reshape(X.shape[0], n_out)
+    return np.hstack([f, _deltas(f)])
 
 
 def features(x: np.ndarray, fs: int, *, fmax: float = 4000.0, n_filters: int = 20,
@@ -115,6 +212,43 @@ def features(x: np.ndarray, fs: int, *, fmax: float = 4000.0, n_filters: int = 2
         nc = n_ceps - 1
         f[:, :nc] -= f[:, :nc].mean(axis=0)
     return f, times
+
+
+#: Phase feature dimension in :func:`all_features`: phase coherence 2 x 20 + excitation
+#: peakiness 2 x 10.
+PHASE_DIM = 60
+
+
+def _phase_frames(x16: np.ndarray, X: np.ndarray | None = None) -> np.ndarray:
+    """Per-frame phase features of a 16 kHz signal, (n_frames, PHASE_DIM), not normalised."""
+    X = _stft(x16) if X is None else X
+    a = phase_coherence(x16, X=X)
+    b = excitation_peakiness(x16, X=X)
+    n = min(len(a), len(b))
+    return np.hstack([a[:n], b[:n]])
+
+
+def all_features(x: np.ndarray, fs: int, *, fmax: float = 4000.0, n_filters: int = 20,
+                 n_ceps: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(LFCC feats, phase feats, times) of the same speech frames; one front end for both.
+
+    LFCC as :func:`features` (CMN on the statics); phase features (:func:`phase_coherence`
+    and :func:`excitation_peakiness`, 0 - 4 kHz) are level- and channel-invariant by
+    construction and are not mean-normalised: their per-file level is the cue.
+    """
+    x16 = preprocess(x, fs)
+    X = _stft(x16)
+    f = lfcc(x16, n_filters=n_filters, n_ceps=n_ceps, fmax=fmax, X=X)
+    ph = _phase_frames(x16, X)
+    act = speech_activity(x16, TARGET_FS, frame_s=FRAME / TARGET_FS, hop_s=HOP / TARGET_FS)
+    n = min(len(f), len(ph), len(act.active))
+    keep = act.active[:n]
+    times = (np.arange(n) * HOP + FRAME / 2) / TARGET_FS
+    f, ph, times = f[:n][keep], ph[:n][keep], times[keep]
+    if len(f):
+        nc = n_ceps - 1
+        f[:, :nc] -= f[:, :nc].mean(axis=0)
+    return f, ph, times
 
 
 # --------------------------------------------------------------------------- model
@@ -151,9 +285,24 @@ class SpoofModel:
         self.fmax, self.n_filters, self.n_ceps = float(cfg[0]), int(cfg[1]), int(cfg[2])
         self.calib_a, self.calib_b = (float(v) for v in tensors["calibration"])
         self.metadata = metadata
+        # v1.1: a second GMM pair on phase features, fused as a sum of standardised LLRs
+        self.has_phase = "phase_bona_means" in tensors
+        if self.has_phase:
+            self.phase_bona = DiagGMM(tensors["phase_bona_weights"], tensors["phase_bona_means"],
+                                      tensors["phase_bona_variances"])
+            self.phase_spoof = DiagGMM(tensors["phase_spoof_weights"],
+                                       tensors["phase_spoof_means"],
+                                       tensors["phase_spoof_variances"])
+            self.sd_lfcc, self.sd_phase = (float(v) for v in tensors["fusion_scale"])
 
-    def frame_llr(self, feats: np.ndarray) -> np.ndarray:
-        return self.spoof.loglik(feats) - self.bona.loglik(feats)
+    def frame_llr(self, feats: np.ndarray, phase: np.ndarray | None = None) -> np.ndarray:
+        """Per-frame score: the LFCC LLR, or (phase model) LLR_lfcc / sd_lfcc +
+        LLR_phase / sd_phase, sd = standard deviation of the out-of-fold file scores."""
+        llr = self.spoof.loglik(feats) - self.bona.loglik(feats)
+        if not self.has_phase:
+            return llr
+        lp = self.phase_spoof.loglik(phase) - self.phase_bona.loglik(phase)
+        return llr / self.sd_lfcc + lp / self.sd_phase
 
     def probability(self, llr: float) -> float:
         z = self.calib_a * llr + self.calib_b
@@ -243,10 +392,14 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
     for off, chunk in _budgeted(x, fs):
         if len(chunk) < 0.3 * fs:
             continue
-        f, t = features(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
-                        n_ceps=model.n_ceps)
+        if model.has_phase:
+            f, ph, t = all_features(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
+                                    n_ceps=model.n_ceps)
+        else:
+            (f, t), ph = features(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
+                                  n_ceps=model.n_ceps), None
         if len(f):
-            all_llr.append(model.frame_llr(f))
+            all_llr.append(model.frame_llr(f, ph))
             all_t.append(t + off)
     llr = np.concatenate(all_llr) if all_llr else np.zeros(0)
     times = np.concatenate(all_t) if all_t else np.zeros(0)
@@ -265,8 +418,12 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
                 spans.append((float(s), float(s + 1.0), w))
     spans = merge_spans(spans)
     findings = span_findings(spans, artifact="generator_fingerprint", detector="spoof_lfcc",
-                             measurement="LFCC-GMM log-likelihood ratio (spoof - bona fide)",
-                             unit="nats/frame", reference=float(-model.calib_b / model.calib_a),
+                             measurement=("LFCC + phase GMM fused log-likelihood ratio "
+                                          "(spoof - bona fide, standardised)"
+                                          if model.has_phase else
+                                          "LFCC-GMM log-likelihood ratio (spoof - bona fide)"),
+                             unit="sd/frame" if model.has_phase else "nats/frame",
+                             reference=float(-model.calib_b / model.calib_a),
                              strength_fn=model.probability, low_hz=0.0, high_hz=model.fmax)
     return DetectorResult(
         name="spoof_lfcc", version=VERSION, status="ok", score=score, findings=findings,

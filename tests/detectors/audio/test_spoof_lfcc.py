@@ -95,3 +95,100 @@ def test_world_resynthesis_scores_higher_than_its_source(corpus_dir):
     if not diffs:
         pytest.skip("corpus files missing")
     assert np.mean(diffs) > 0, diffs
+
+
+# --------------------------------------------------------------------------- phase features
+
+
+def _harmonic_tone(phases: np.ndarray, seconds: float = 2.0, f0: float = 150.0) -> np.ndarray:
+    """Harmonics 1..len(phases) of f0 (1/h amplitudes) with the given starting phases."""
+    t = np.arange(int(seconds * FS)) / FS
+    h = np.arange(1, len(phases) + 1)
+    return 0.05 * np.sum(np.cos(2 * np.pi * f0 * h[:, None] * t[None, :] + phases[:, None])
+                         / h[:, None], axis=0)
+
+
+def test_excitation_peakiness_sees_phase_that_lfcc_cannot():
+    # zero phase: the harmonics add up to a pulse per period; random phase: same magnitude
+    # spectrum (same LFCC), no pulses
+    rng = np.random.default_rng(5)
+    aligned = S.preprocess(_harmonic_tone(np.zeros(25)), FS)
+    scrambled = S.preprocess(_harmonic_tone(rng.uniform(0, 2 * np.pi, 25)), FS)
+    pa = S.excitation_peakiness(aligned)[10:-10]
+    ps = S.excitation_peakiness(scrambled)[10:-10]
+    assert pa.shape[1] == 20
+    # whole-band log kurtosis and log crest factor: clearly higher for the pulse train
+    assert pa[:, 0].mean() > ps[:, 0].mean() + 0.5
+    assert pa[:, 1].mean() > ps[:, 1].mean() + 0.2
+    la = S.lfcc(aligned, n_filters=40, n_ceps=30)[10:-10, :29].mean(axis=0)
+    ls = S.lfcc(scrambled, n_filters=40, n_ceps=30)[10:-10, :29].mean(axis=0)
+    assert np.max(np.abs(la - ls)) < 0.05 * np.max(np.abs(la))
+
+
+def test_phase_features_ignore_gain(speechlike):
+    # unquantised, so that only the features' own arithmetic is tested (16-bit rounding of a
+    # quieter copy adds relatively more noise, which is a real, small difference)
+    x = speechlike(2.0, FS, seed=34, noise_db=-50)
+    for fn in (S.excitation_peakiness, S.phase_coherence):
+        a, b = fn(x), fn(0.25 * x)
+        assert np.max(np.abs(a - b)) < 1e-3, fn.__name__
+
+
+def test_phase_coherence_low_for_running_oscillators_high_for_frame_random_phase():
+    rng = np.random.default_rng(6)
+    steady = S.preprocess(_harmonic_tone(rng.uniform(0, 2 * np.pi, 20)), FS)
+    # the same harmonics, every 10 ms restarted with new random phases (overlap-added with a
+    # short crossfade): same magnitude spectrum per frame, no phase continuity
+    seg, n = 160, len(steady)
+    t = np.arange(n) / FS
+    jumbled = np.zeros(n)
+    fade = np.hanning(2 * seg)
+    for s0 in range(0, n - 2 * seg, seg):
+        ph = rng.uniform(0, 2 * np.pi, 20)
+        h = np.arange(1, 21)
+        piece = np.sum(np.cos(2 * np.pi * 150.0 * h[:, None] * t[None, s0:s0 + 2 * seg]
+                              + ph[:, None]) / h[:, None], axis=0)
+        jumbled[s0:s0 + 2 * seg] += 0.05 * piece * fade
+    jumbled = S.preprocess(jumbled, FS)
+    a = S.phase_coherence(steady)[10:-10, :16]     # bands 0 - 3.2 kHz hold the harmonics
+    b = S.phase_coherence(jumbled)[10:-10, :16]
+    assert a.shape[1] == 16 and S.phase_coherence(steady).shape[1] == 40
+    assert a.mean() < -3.0                          # error ~ e^-3 = 0.05 or less
+    assert b.mean() > a.mean() + 1.5
+
+
+def test_all_features_match_separate_functions(speechlike):
+    x = speechlike(3.0, FS, seed=33)
+    f, ph, t = S.all_features(x, FS, n_filters=40, n_ceps=30)
+    f2, t2 = S.features(x, FS, n_filters=40, n_ceps=30)
+    assert np.allclose(f, f2) and np.allclose(t, t2)
+    assert ph.shape == (len(f), S.PHASE_DIM)
+    assert np.all(np.isfinite(ph))
+
+
+def test_detector_runs_a_phase_model(speechlike, tmp_path):
+    # a v2 model (LFCC pair + phase pair + fusion scales), here with arbitrary GMMs: checks the
+    # loading and the fused scoring path that ``train_audio_spoof.py --phase`` produces
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(7)
+    d, k = 3 * 29, 4
+    t = {"config": np.array([4000.0, 40.0, 30.0]), "calibration": np.array([1.0, 0.0]),
+         "fusion_scale": np.array([2.0, 4.0])}
+    for pre, dim in (("", d), ("phase_", S.PHASE_DIM)):
+        for cls in ("bona", "spoof"):
+            t[f"{pre}{cls}_weights"] = np.full(k, 1.0 / k)
+            t[f"{pre}{cls}_means"] = rng.normal(0, 1, (k, dim))
+            t[f"{pre}{cls}_variances"] = np.full((k, dim), 4.0)
+    path = tmp_path / "v2.safetensors"
+    save_file(t, str(path), metadata={"format": "triage.spoof_lfcc.v2"})
+    m = S.load_model(str(path))
+    assert m.has_phase and m.sd_phase == 4.0
+    x = speechlike(3.0, FS, seed=35)
+    r = S.spoof_lfcc((x, FS), model_path=str(path))
+    assert r.status == "ok" and 0.0 <= r.score <= 1.0
+    f, ph, _ = S.all_features(x, FS, n_filters=40, n_ceps=30)
+    want = np.mean(m.frame_llr(f, ph))
+    parts = ((m.spoof.loglik(f) - m.bona.loglik(f)) / 2.0
+             + (m.phase_spoof.loglik(ph) - m.phase_bona.loglik(ph)) / 4.0)
+    assert np.isclose(r.extras["mean_llr"], want) and np.isclose(want, parts.mean())

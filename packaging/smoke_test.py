@@ -82,7 +82,7 @@ def make_samples(out: Path) -> list[Path]:
     audio = make_audio(out)
     video = make_video(out)
     keep = [next(p for p in images if p.name == "field_photo_spliced.jpg"), video,
-            next(p for p in audio if p.name == "interview_spliced_silence.wav")]
+            next(p for p in audio if p.name == "voice_synth_spliced_silence.wav")]
     for p in images + audio:  # the scan check uses exactly these three files
         if p not in keep:
             p.unlink()

@@ -210,3 +210,17 @@ def test_icon_png_matches_the_drawing_script(tmp_path):
     diff = np.abs(np.asarray(shipped, np.int16) - np.asarray(drawn, np.int16))
     assert diff.mean() < 2.0
     assert "<svg" in (ROOT / "packaging" / "icon.svg").read_text(encoding="utf-8")
+
+
+def test_smoke_test_samples_exist_in_the_demo(tmp_path):
+    """The bundle's smoke test picks demo files by name; a renamed demo file broke it once
+    (StopIteration before any check ran), which only `make package-smoke` would have shown."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("smoke_test", root / "packaging" / "smoke_test.py")
+    smoke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smoke)
+    files = smoke.make_samples(tmp_path / "media")
+    assert len(files) == 3 and all(p.is_file() for p in files)
+    assert {p.suffix for p in files} == {".jpg", ".mp4", ".wav"}

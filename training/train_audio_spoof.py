@@ -151,11 +151,6 @@ def to_diag(g) -> S.DiagGMM:
     return S.DiagGMM(g.weights_, g.means_, g.covariances_)
 
 
-def score_utts(bona: S.DiagGMM, spoof: S.DiagGMM, utts: list[Utt]) -> np.ndarray:
-    return np.array([float(np.mean(spoof.loglik(u.feats) - bona.loglik(u.feats)))
-                     for u in utts])
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
@@ -190,16 +185,17 @@ def main(argv: list[str] | None = None) -> int:
         label = int(r["label"] == "manipulated")
         data, fs = read_audio_file(str(corpus / r["path"]), max_duration=args.max_seconds)
         x = data.mean(axis=1).astype(np.float64)
-        f, ph, _ = S.all_features(x, fs, fmax=args.fmax, n_filters=args.filters,
-                                  n_ceps=args.ceps)
+        f, ph, _ = S.speech_frames(x, fs, fmax=args.fmax, n_filters=args.filters,
+                                    n_ceps=args.ceps, phase=args.phase)
         utts.append(Utt(r["path"], r["path"], label, group, "corpus", source, f, ph))
         manifest_lines.append(f"{r['path']},{label},{group},corpus")
         if label == 0:
             x16 = S.preprocess(x, fs)
             for m in METHODS:
                 y = _cached_synth(x16, m, args.seed, cache)
-                fy, py, _ = S.all_features(y, S.TARGET_FS, fmax=args.fmax,
-                                           n_filters=args.filters, n_ceps=args.ceps)
+                fy, py, _ = S.speech_frames(y, S.TARGET_FS, fmax=args.fmax,
+                                             n_filters=args.filters, n_ceps=args.ceps,
+                                             phase=args.phase)
                 utts.append(Utt(f"{r['path']}#{m}", r["path"], 1, group, m, f"synth_{m}", fy,
                                 py))
                 manifest_lines.append(f"{r['path']}#{m},1,{group},{m}")

@@ -355,9 +355,6 @@ def scan(paths: Iterable[str | os.PathLike[str]], case_path: str | os.PathLike[s
                 pending.clear()  # taken in but not started: a re-run analyses them
             # Hand pending tasks to workers with room in their queue (the emptiest first),
             # starting workers as needed.
-            for w in [w for w in pool if not w.tasks and not w.proc.is_alive()]:
-                w.kill()  # died between files (its last result was already read)
-                pool.remove(w)
             while pending:
                 if len(pool) < workers and all(w.tasks for w in pool):
                     pool.append(_Worker(ctx, settings))
@@ -368,7 +365,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], case_path: str | os.PathLike[s
                 task = pending.popleft()
                 if not target.submit(task):
                     pending.appendleft(task)
-                    if not target.tasks:
+                    if not target.tasks:  # died between files (its last result was read)
                         target.kill()
                         pool.remove(target)
                     else:  # its sentinel fires below and fails the file it was running

@@ -26,8 +26,9 @@ __all__ = ["THREAD_VARS", "limit_numeric_threads", "numeric_threads", "detector_
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
-#: At most this many detectors at once in one analysis: beyond it, memory grows (each image
-#: detector holds a few full-size float copies of the picture) faster than the time falls.
+#: At most this many detectors at once in one analysis: each image detector holds a few
+#: full-size float copies of the picture, so memory grows with every thread (a cap chosen, not
+#: measured: only 2 cores were at hand).
 MAX_DETECTOR_THREADS = 4
 
 
@@ -49,9 +50,7 @@ def limit_numeric_threads(n: int = 1) -> None:
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
     _set_cv2_threads(n)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(n)
+    _set_torch_threads(n)
 
 
 @contextlib.contextmanager
@@ -63,19 +62,16 @@ def numeric_threads(n: int = 1) -> Iterator[None]:
         limiter: contextlib.AbstractContextManager = threadpool_limits(n)
     except ImportError:  # pragma: no cover
         limiter = contextlib.nullcontext()
-    before = _set_cv2_threads(n)
-    torch = sys.modules.get("torch")
-    torch_before = torch.get_num_threads() if torch is not None else None
-    if torch is not None:
-        torch.set_num_threads(n)
+    cv2_before = _set_cv2_threads(n)
+    torch_before = _set_torch_threads(n)
     try:
         with limiter:
             yield
     finally:
-        if before is not None:
-            _set_cv2_threads(before)
-        if torch is not None and torch_before is not None:
-            torch.set_num_threads(torch_before)
+        if cv2_before is not None:
+            _set_cv2_threads(cv2_before)
+        if torch_before is not None:
+            _set_torch_threads(torch_before)
 
 
 def detector_threads(setting: int = 0) -> int:
@@ -101,4 +97,15 @@ def _set_cv2_threads(n: int) -> int | None:
         return None
     before = cv2.getNumThreads()
     cv2.setNumThreads(n)
+    return before
+
+
+def _set_torch_threads(n: int) -> int | None:
+    """Set torch's intra-op pool to ``n`` threads if torch is loaded (never import it here:
+    it loads only when a learned detector first runs); the previous count, or None."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
     return before

@@ -195,22 +195,39 @@ def excitation_peakiness(x16: np.ndarray, *, fmax: float = 4000.0, lifter: int =
     return np.hstack([f, _deltas(f)])
 
 
+def speech_frames(x: np.ndarray, fs: int, *, fmax: float, n_filters: int, n_ceps: int,
+                   phase: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """(LFCC feats, phase feats or None, times) of the speech frames; one front end for both.
+
+    Cepstral mean normalisation of the LFCC statics over the speech frames of the file; the
+    phase features are level- and channel-invariant by construction and are not normalised
+    (their per-file level is the cue).
+    """
+    x16 = preprocess(x, fs)
+    X = _stft(x16)
+    f = lfcc(x16, n_filters=n_filters, n_ceps=n_ceps, fmax=fmax, X=X)
+    ph = _phase_frames(x16, X) if phase else None
+    act = speech_activity(x16, TARGET_FS, frame_s=FRAME / TARGET_FS, hop_s=HOP / TARGET_FS)
+    n = min(len(f), len(act.active), len(ph) if ph is not None else len(f))
+    keep = act.active[:n]
+    times = (np.arange(n) * HOP + FRAME / 2) / TARGET_FS
+    f, times = f[:n][keep], times[keep]
+    if ph is not None:
+        ph = ph[:n][keep]
+    if len(f):
+        nc = n_ceps - 1
+        f[:, :nc] -= f[:, :nc].mean(axis=0)
+    return f, ph, times
+
+
 def features(x: np.ndarray, fs: int, *, fmax: float = 4000.0, n_filters: int = 20,
              n_ceps: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Speech-frame features of a mono signal: (feats (n, d), frame times (n,) in s).
 
     Cepstral mean normalisation over the speech frames of the file.
     """
-    x16 = preprocess(x, fs)
-    f = lfcc(x16, n_filters=n_filters, n_ceps=n_ceps, fmax=fmax)
-    act = speech_activity(x16, TARGET_FS, frame_s=FRAME / TARGET_FS, hop_s=HOP / TARGET_FS)
-    n = min(len(f), len(act.active))
-    keep = act.active[:n]
-    times = (np.arange(n) * HOP + FRAME / 2) / TARGET_FS
-    f, times = f[:n][keep], times[keep]
-    if len(f):
-        nc = n_ceps - 1
-        f[:, :nc] -= f[:, :nc].mean(axis=0)
+    f, _, times = speech_frames(x, fs, fmax=fmax, n_filters=n_filters, n_ceps=n_ceps,
+                                 phase=False)
     return f, times
 
 
@@ -230,25 +247,10 @@ def _phase_frames(x16: np.ndarray, X: np.ndarray | None = None) -> np.ndarray:
 
 def all_features(x: np.ndarray, fs: int, *, fmax: float = 4000.0, n_filters: int = 20,
                  n_ceps: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(LFCC feats, phase feats, times) of the same speech frames; one front end for both.
-
-    LFCC as :func:`features` (CMN on the statics); phase features (:func:`phase_coherence`
-    and :func:`excitation_peakiness`, 0 - 4 kHz) are level- and channel-invariant by
-    construction and are not mean-normalised: their per-file level is the cue.
-    """
-    x16 = preprocess(x, fs)
-    X = _stft(x16)
-    f = lfcc(x16, n_filters=n_filters, n_ceps=n_ceps, fmax=fmax, X=X)
-    ph = _phase_frames(x16, X)
-    act = speech_activity(x16, TARGET_FS, frame_s=FRAME / TARGET_FS, hop_s=HOP / TARGET_FS)
-    n = min(len(f), len(ph), len(act.active))
-    keep = act.active[:n]
-    times = (np.arange(n) * HOP + FRAME / 2) / TARGET_FS
-    f, ph, times = f[:n][keep], ph[:n][keep], times[keep]
-    if len(f):
-        nc = n_ceps - 1
-        f[:, :nc] -= f[:, :nc].mean(axis=0)
-    return f, ph, times
+    """(LFCC feats, phase feats, times) of the same speech frames (see :func:`speech_frames`):
+    LFCC as :func:`features`, phase features :func:`phase_coherence` and
+    :func:`excitation_peakiness` (0 - 4 kHz)."""
+    return speech_frames(x, fs, fmax=fmax, n_filters=n_filters, n_ceps=n_ceps, phase=True)
 
 
 # --------------------------------------------------------------------------- model
@@ -392,12 +394,8 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
     for off, chunk in _budgeted(x, fs):
         if len(chunk) < 0.3 * fs:
             continue
-        if model.has_phase:
-            f, ph, t = all_features(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
-                                    n_ceps=model.n_ceps)
-        else:
-            (f, t), ph = features(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
-                                  n_ceps=model.n_ceps), None
+        f, ph, t = speech_frames(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
+                                  n_ceps=model.n_ceps, phase=model.has_phase)
         if len(f):
             all_llr.append(model.frame_llr(f, ph))
             all_t.append(t + off)

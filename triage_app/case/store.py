@@ -223,7 +223,8 @@ def _jdump(obj: Any) -> str:
 
 
 def _insert_rows(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> int | None:
-    """Insert dict rows (all with the same keys) into ``table``; the id of the last one.
+    """Insert dict rows (all with the same keys) into ``table``; the new row's id when one
+    row was given (None for several: no caller needs their ids).
 
     Plain SQL rather than sqlite-utils' ``insert``, which looks the table up again for every
     call: a scan stores a hundred rows per file, and the scanning process is the one part of a

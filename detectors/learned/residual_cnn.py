@@ -25,8 +25,18 @@ Method
    that statistic on the out-of-fold predictions of the training script's leave-one-category-
    out cross-validation. Per-patch probabilities use the same mapping (an approximation: the
    fit was made on image means); ``max(0, 2 p - 1)`` of them, upsampled to the image size,
-   is the heatmap (only patches leaning "generated" show), and up to three patches above 0.5
-   are ``generator_fingerprint`` findings.
+   is the heatmap (only patches leaning "generated" show). When the image as a whole leans
+   generated (probability >= 0.5), up to three patches above 0.5 are
+   ``generator_fingerprint`` findings; below that, single patches above 0.5 are the
+   patch-level noise of a 64-patch average (an unseen camera photo has a few), not evidence.
+
+Input domain: every training image was a baseline JPEG of quality 75 (the ML72 sources, and the
+package photos re-encoded so). A lossless picture (PNG, TIFF, BMP...) keeps a sharper residual
+than any training image, and the network calls unseen lossless camera photos generated (6 of
+13 NoSo photos scored > 0.5). So a picture that is not a JPEG is analysed through an in-memory
+JPEG q75 4:2:0 copy (PIL, IJG tables), the pipeline the model was trained on (2 of 13 > 0.5);
+the evidence file is untouched. A JPEG is analysed as it is: recompressing it would add a
+second compression the model has not seen either.
 
 Weights are ``resources/models/residual_cnn.safetensors``, trained by
 ``training/train_residual_cnn.py`` (data, split, metrics and limits in
@@ -67,7 +77,7 @@ from triage_app.model import Box, DetectorResult, Finding, Measurement
 from . import _torch
 
 NAME = "residual_cnn"
-VERSION = "1.0"
+VERSION = "1.1"
 
 #: The shipped weights (safetensors; architecture, calibration and training summary in its
 #: metadata).
@@ -95,6 +105,25 @@ MAX_SATURATED = 0.5
 FINDING_THRESHOLD = 0.5
 #: At most this many finding boxes.
 MAX_FINDINGS = 3
+#: Pictures that are not JPEGs are analysed through a JPEG of this quality (the training
+#: pipeline's; see the module docstring).
+TRAINING_JPEG_QUALITY = 75
+
+
+def as_training_jpeg(pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` after one in-memory baseline JPEG encode at quality 75 with 4:2:0 chroma
+    (PIL/IJG), as every training image was; the input array is not modified."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=TRAINING_JPEG_QUALITY,
+                                 subsampling=2)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        out = np.asarray(im.convert("RGB" if pixels.ndim == 3 else "L"))
+    return out
 
 
 # --------------------------------------------------------------------------- fixed residual
@@ -296,8 +325,10 @@ def _params(config: dict[str, Any], sha: str | None, max_patches: int) -> dict[s
            "JPEG q75) plus 10 package photos: a small development set. Unknown generators, "
            "other JPEG qualities, resizing and heavy post-processing change the residual and "
            "may be missed or misjudged; real photos from other pipelines are often called "
-           "generated (6 of 13 unseen NoSo photos scored > 0.5), so a high score alone is "
-           "weak evidence. Cross-validated AUC 0.87 (leave-one-category-out, equal-size "
+           "generated (2 of 13 unseen lossless NoSo photos scored > 0.5 through the q75 "
+           "re-encode, 6 of 13 without), so a high score alone is weak evidence. Pictures "
+           "that are not JPEGs are analysed through an in-memory JPEG q75 copy (the training "
+           "pipeline). Cross-validated AUC 0.87 (leave-one-category-out, equal-size "
            "crops). Very large images are sampled (at most 64 patches). Not for small "
            "partial edits such as splices; see resources/models/residual_cnn.md.",
     artifacts=("generator_fingerprint",),
@@ -308,7 +339,7 @@ def _params(config: dict[str, Any], sha: str | None, max_patches: int) -> dict[s
     weight_files=(str(WEIGHTS),),
 )
 def residual_cnn(image, *, max_patches: int = MAX_PATCHES, weights: str | Path | None = None,
-                 ) -> DetectorResult:
+                 reencode: bool | None = None) -> DetectorResult:
     """Probability that an image is fully or partly generated, from its high-pass residual.
 
     Parameters
@@ -320,6 +351,10 @@ def residual_cnn(image, *, max_patches: int = MAX_PATCHES, weights: str | Path |
         side). More patches cost time, linearly.
     weights : path, optional
         Another safetensors file of the same architecture (default: the shipped one).
+    reencode : bool, optional
+        Analyse an in-memory JPEG q75 copy (:func:`as_training_jpeg`). Default: yes for an
+        ``ImageMedia`` that is not a JPEG (no quantization tables), no for a JPEG and for a
+        bare array (whose history the detector cannot know).
 
     Returns
     -------
@@ -328,13 +363,15 @@ def residual_cnn(image, *, max_patches: int = MAX_PATCHES, weights: str | Path |
         weight file; ``heatmap`` = ``max(0, 2 p - 1)`` of each patch's probability ``p``
         (0 where the patch leans authentic or was skipped), upsampled to the image size;
         findings ``generator_fingerprint`` at up to three patches whose probability exceeds
-        0.5; ``not_applicable`` when the image is smaller than one 68x68 window or every
-        patch is saturated.
+        0.5, when ``score >= 0.5``; ``not_applicable`` when the image is smaller than one
+        68x68 window or every patch is saturated.
     """
     t0 = time.perf_counter()
     pixels = getattr(image, "pixels", image)
     if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or pixels.ndim not in (2, 3):
         raise ValueError("image must be an ImageMedia or a uint8 (H, W[, 3]) array")
+    if reencode is None:
+        reencode = pixels is not image and not getattr(image, "quantization", None)
     if max_patches < 1:
         raise ValueError(f"max_patches must be >= 1, got {max_patches}")
     wpath = Path(weights) if weights is not None else WEIGHTS
@@ -344,6 +381,9 @@ def residual_cnn(image, *, max_patches: int = MAX_PATCHES, weights: str | Path |
             "training/train_residual_cnn.py)")
     net, config, sha = load_model(wpath)
     params = _params(config, sha, max_patches)
+    params["reencoded_jpeg_q75"] = bool(reencode)
+    if reencode:
+        pixels = as_training_jpeg(pixels)
     patch, margin = int(config["patch"]), int(config["margin"])
     side = patch + 2 * margin
     h, w = pixels.shape[:2]
@@ -382,7 +422,7 @@ def residual_cnn(image, *, max_patches: int = MAX_PATCHES, weights: str | Path |
                       else cv2.INTER_LINEAR)
     findings = []
     order = np.argsort(-probs)
-    for i in order[:MAX_FINDINGS]:
+    for i in order[:MAX_FINDINGS if score >= FINDING_THRESHOLD else 0]:
         if not valid[i] or probs[i] < FINDING_THRESHOLD:
             break
         r, c = positions[i]

@@ -92,6 +92,38 @@ def test_detector_result_heatmap_and_params():
     assert R.residual_cnn(img).score == res.score
 
 
+def test_lossless_pictures_go_through_the_training_jpeg_pipeline():
+    """A PNG is judged on its in-memory JPEG q75 copy (the training pipeline: known answer, the
+    same score as analysing that copy directly); a JPEG and a bare array as they are; the
+    evidence pixels are untouched."""
+    px = _photo_like(200, 264, seed=3)
+    before = px.copy()
+    png = R.residual_cnn(ImageMedia(path="x.png", format="PNG", pixels=px))
+    assert png.params["reencoded_jpeg_q75"] is True
+    assert np.array_equal(px, before)
+    assert png.score == pytest.approx(R.residual_cnn(R.as_training_jpeg(px)).score, abs=1e-9)
+    jpg = R.residual_cnn(ImageMedia(path="x.jpg", format="JPEG", pixels=px,
+                                    quantization={0: [8] * 64}))
+    assert jpg.params["reencoded_jpeg_q75"] is False
+    bare = R.residual_cnn(px)
+    assert bare.params["reencoded_jpeg_q75"] is False
+    assert jpg.score == pytest.approx(bare.score, abs=1e-9)
+    assert R.residual_cnn(ImageMedia(path="x.png", format="PNG", pixels=px),
+                          reencode=False).score == pytest.approx(bare.score, abs=1e-9)
+
+
+@pytest.mark.parametrize("logits, n_findings", [
+    ([-4.0] * 23 + [3.0], 0),   # one hot patch in an image that leans authentic: patch noise
+    ([3.0] * 24, 3),            # the image leans generated: its top patches are findings
+])
+def test_patch_findings_only_when_the_image_leans_generated(monkeypatch, logits, n_findings):
+    monkeypatch.setattr(R, "patch_logits", lambda net, windows: np.asarray(logits[:len(windows)]))
+    res = R.residual_cnn(_photo_like(300, 420))
+    assert res.extras["n_patches"] == 24
+    assert (res.score >= R.FINDING_THRESHOLD) == (n_findings > 0)
+    assert len(res.findings) == n_findings
+
+
 def test_image_size_alone_does_not_change_the_score():
     """Known answer: an image tiled from one 68x68 window gives the same score at 136 px and at
     272 px (every grid patch is that window), so size carries no evidence by itself."""

@@ -77,7 +77,7 @@ def build_prompt(analysis: Analysis, *, min_strength: float = 0.5, top_n: int = 
         where = describe_location(f.location, f.region, width=media.get("width"),
                                   height=media.get("height"))
         lines.append(f"- {taxonomy.artifact_name(f.artifact)} {where}: "
-                     f"{describe_measurement(f.measurement, kind)} (strength {f.strength:.2f}).")
+                     f"{describe_measurement(f.measurement)} (strength {f.strength:.2f}).")
     if not fs:
         lines.append("- none above the reporting threshold.")
     lines.append("Explain the verdict in a few sentences, naming only the findings above.")

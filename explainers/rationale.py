@@ -116,16 +116,18 @@ def describe_location(loc: Location | None, region: str | None = None, *,
     return " ".join(parts)
 
 
-def describe_measurement(m: Measurement, modality: str | None = None) -> str:
-    """The number behind a finding, in words ("noise level 2.8x that of the rest of the image")."""
-    rest = {"image": "the rest of the image", "video": "the rest of the frame",
-            "audio": "the rest of the recording"}.get(modality or "", "the rest of the item")
+def describe_measurement(m: Measurement) -> str:
+    """The number behind a finding, in words ("noise level ratio 2.8x that of the rest of the
+    image", "patch probability of a generator residual 0.99 (reference 0.5)")."""
     v, ref, unit = m.value, m.reference, m.unit
+    if isinstance(v, (int, float)) and unit.startswith("x that of"):
+        # a ratio to the rest of the item, which the unit names ("x that of the rest of the image")
+        return f"{m.name} {float(v):.2g}{unit}"
     if isinstance(v, (int, float)) and isinstance(ref, (int, float)) and ref not in (0, 0.0):
-        if unit in ("", "x", "ratio") and m.name.endswith("ratio"):
-            return f"{m.name} {float(v):.2g} (reference {float(ref):.2g})"
-        if unit in ("",) and float(v) > 0 and float(ref) > 0:
-            return f"{m.name} {float(v) / float(ref):.1f}x that of {rest}"
+        if unit in ("", "x", "ratio"):
+            # the reference is the detector's threshold or a control value, not necessarily
+            # "the rest of the item": say both numbers rather than a ratio that may mislead
+            return f"{m.name} {float(v):.3g}{unit if unit == 'x' else ''} (reference {float(ref):.3g})"
         return f"{m.name} {float(v):.3g} {unit} against {float(ref):.3g} {unit}".replace("  ", " ")
     return m.describe()
 
@@ -218,7 +220,7 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
     for f in chosen:
         name = taxonomy.artifact_name(f.artifact)
         where = describe_location(f.location, f.region, width=width, height=height)
-        meas = describe_measurement(f.measurement, modality)
+        meas = describe_measurement(f.measurement)
         text = f"{name} {where}: {meas}." if where else f"{name}: {meas}."
         text = text[0].upper() + text[1:]
         claims.append(Claim(

@@ -18,7 +18,8 @@ def analysis(findings, label="likely_manipulated", kind="image"):
 
 def f(artifact, loc, strength, m=None, region=None):
     return Finding(artifact=artifact, location=loc, strength=strength,
-                   measurement=m or Measurement("noise level", 2.8, 1.0), detector="d",
+                   measurement=m or Measurement("noise level", 2.8, 1.0, "x that of the rest of the image"),
+                   detector="d",
                    region=region)
 
 
@@ -40,6 +41,19 @@ def test_box_finding_sentence():
     c = claims[1]
     assert (c.artifact, c.modality, c.location, c.source) == ("noise", "image", Box(20, 10, 100, 50),
                                                               "template")
+
+
+def test_threshold_reference_is_not_called_the_rest_of_the_image():
+    """Regression: a probability against its threshold (0.99 vs 0.5) was written as "2.0x
+    that of the rest of the image", which no measurement said."""
+    from explainers.rationale import describe_measurement
+
+    m = Measurement("patch probability of a generator residual", 0.99, 0.5)
+    assert describe_measurement(m) == "patch probability of a generator residual 0.99 (reference 0.5)"
+    ratio = Measurement("noise level ratio", 1.87, 1.0, "x that of the rest of the image")
+    assert describe_measurement(ratio) == "noise level ratio 1.9x that of the rest of the image"
+    assert describe_measurement(Measurement("peak ratio", 2.41, 1.0, "x")) == \
+        "peak ratio 2.41x (reference 1)"
 
 
 def test_region_time_band_metadata():

@@ -516,6 +516,17 @@ def probe_banding(media: Any, target: Target) -> ProbeResult:
                         decide=decide, what="share of empty luminance levels")
 
 
+#: A flat patch (std < 3 levels) is matched only when it carries at least this much noise
+#: (grey levels, 3x3 median residual): its noise is then the texture an exact copy repeats,
+#: while two flat places differ by about 1.4x that noise. Below it (a saturated sky, a JPEG's
+#: flattened blocks) two different plain areas can agree exactly.
+MIN_COPY_NOISE = 0.8
+
+
+def _noise_sigma(patch: np.ndarray) -> float:
+    return _robust_std(patch - ndimage.median_filter(patch, size=3))
+
+
 def _match_residual(patch: np.ndarray, cand: np.ndarray) -> float:
     """Robust std of ``patch - (a*cand + b)`` (least-squares gain and offset) over the patch's
     own noise sigma (3x3 median residual, MAD): about 0 for an exact copy, <= 1 for a copy that
@@ -523,7 +534,7 @@ def _match_residual(patch: np.ndarray, cand: np.ndarray) -> float:
     A = np.c_[cand.ravel().astype(np.float64), np.ones(cand.size)]
     coef, *_ = np.linalg.lstsq(A, patch.ravel().astype(np.float64), rcond=None)
     resid = patch.ravel() - A @ coef
-    sigma = _robust_std(patch - ndimage.median_filter(patch, size=3))
+    sigma = _noise_sigma(patch)
     return float(_robust_std(resid) / max(sigma, 0.3))
 
 
@@ -539,8 +550,11 @@ def probe_cloned_region(media: Any, target: Target) -> ProbeResult:
     ratio is <= 1.0: the region is a copy to within the noise (Fridrich, Soukal & Lukas 2003,
     "Detection of copy-move forgery in digital images": exact-match principle). Similar-looking
     but distinct surfaces (two clothes-pegs, a periodic rope) leave a residual of 1.1x the noise
-    or more (independent noise alone gives 1.13..1.6); 1.0..1.1 is reported as undecided. Flat patches (std < 3 levels) are skipped: a copy there cannot be told from a plain
-    area.
+    or more (independent noise alone gives 1.13..1.6); 1.0..1.1 is reported as undecided.
+    Flat patches (std < 3 levels) are matched on their noise, and skipped only when that noise
+    is below :data:`MIN_COPY_NOISE`: a copy there cannot be told from a plain area. Rotated or
+    rescaled copies are not searched: their interpolation smooths the very noise this test
+    compares, so they would stay undecided at best.
     """
     import cv2
 
@@ -575,8 +589,8 @@ def probe_cloned_region(media: Any, target: Target) -> ProbeResult:
         for (pcx, pcy) in centres:
             px, py = int(np.clip(pcx - side // 2, 0, W - side)), int(np.clip(pcy - side // 2, 0, H - side))
             patch = g[py:py + side, px:px + side]
-            if float(patch.std()) < 3.0:
-                continue
+            if float(patch.std()) < 3.0 and _noise_sigma(patch) < MIN_COPY_NOISE:
+                continue  # flat and noiseless: nothing to match
             ps = side // scale
             if ps < 6:
                 continue
@@ -633,8 +647,8 @@ def probe_cloned_region(media: Any, target: Target) -> ProbeResult:
         tried += search(side, centres_for(side, 4), best)
     if tried == 0:
         return ProbeResult(None, {"box": [box.x, box.y, box.w, box.h]},
-                           "the claimed region is flat (std < 3 levels): a copy cannot be told "
-                           "from a plain area")
+                           f"the claimed region is flat and noiseless (std < 3 levels, noise "
+                           f"< {MIN_COPY_NOISE} level): a copy cannot be told from a plain area")
     if "ncc" not in best:
         return ProbeResult(False, {"patches": tried, "ncc": None, "threshold": 1.0},
                            "no part of the picture resembles the claimed region")

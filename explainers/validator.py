@@ -155,6 +155,28 @@ def _sentence_case(s: str) -> str:
     return s[0].upper() + s[1:] if s else s
 
 
+def _absent_place(ctx: _Ctx, claim: Claim) -> str | None:
+    """Why the place a claim points at does not exist in the item, or None: a time in a still
+    image or past the end, a box outside the picture, a face region where no face is found.
+    For sentences that name no artifact: whatever they meant, it cannot be there."""
+    loc = claim.location
+    if isinstance(loc, (TimeSpan, FrameSpan)):
+        if ctx.kind == "image":
+            return "the claim points at a time, and a still image has no time"
+        if loc.start > (ctx.duration or 0.0) + 0.05:
+            return (f"the claim points at {loc.start:.2f} s, past the end of the item "
+                    f"({ctx.duration:.2f} s)")
+    box = loc if isinstance(loc, Box) else getattr(loc, "box", None)
+    if isinstance(box, Box) and ctx.kind in ("image", "video"):
+        W, H = int(ctx.width or 0), int(ctx.height or 0)
+        if box.area <= 0 or box.clip(W, H).area < 0.5 * box.area:
+            return f"the box (x={box.x}, y={box.y}, {box.w}x{box.h}) lies outside the {W}x{H} picture"
+    region = claim.region or (loc.name if isinstance(loc, Region) else None)
+    if region in taxonomy.FACE_REGIONS and ctx.kind in ("image", "video") and not _faces(ctx):
+        return f"the claim is about the {taxonomy.region_name(region)}, and no face is found"
+    return None
+
+
 def _set(claim: Claim, status: str, reason: str, measurement: dict[str, Any] | None = None) -> Claim:
     claim.status = status  # type: ignore[assignment]
     claim.reason = _sentence_case(reason.rstrip(".") + ".")
@@ -208,6 +230,9 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
         return _set(claim, "hallucinated", f"the fused verdict is {verdict.label.replace('_', ' ')}, "
                     f"not {said.replace('_', ' ')}", meas)
     if claim.artifact is None:
+        absent = _absent_place(ctx, claim)
+        if absent:
+            return _set(claim, "hallucinated", absent + " (the sentence names no artifact)")
         return _set(claim, "unverifiable", "the sentence names no artifact of the taxonomy")
     if not taxonomy.is_artifact(claim.artifact):
         return _set(claim, "unverifiable", f"'{claim.artifact}' is not an artifact of the taxonomy")

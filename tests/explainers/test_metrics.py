@@ -98,3 +98,21 @@ def test_calibration():
     assert M.expected_calibration_error([1, 0], [1.0, 0.0]) == 0.0
     with pytest.raises(ValueError):
         M.brier_score([1], [1.5])
+
+
+def test_weighted_auc_brier_ece_match_repeating_items():
+    """Known answer: weight 2 on an item is the same as listing it twice."""
+    from explainers.metrics import brier_score, expected_calibration_error, roc_auc
+
+    truth = [0, 0, 1, 1, 1]
+    p = [0.1, 0.45, 0.4, 0.8, 0.95]
+    w = [2, 1, 1, 3, 1]
+    rep_t = [t for t, k in zip(truth, w) for _ in range(k)]
+    rep_p = [q for q, k in zip(p, w) for _ in range(k)]
+    assert roc_auc(truth, p, weights=w) == pytest.approx(roc_auc(rep_t, rep_p))
+    assert brier_score(truth, p, weights=w) == pytest.approx(brier_score(rep_t, rep_p))
+    assert expected_calibration_error(truth, p, weights=w) == pytest.approx(
+        expected_calibration_error(rep_t, rep_p))
+    assert roc_auc(truth, p, weights=[1] * 5) == pytest.approx(roc_auc(truth, p))
+    with pytest.raises(ValueError):
+        brier_score(truth, p, weights=[0] * 5)

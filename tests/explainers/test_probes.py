@@ -77,6 +77,25 @@ def test_cloned_region_probe():
     assert r.found is False and r.measurement["residual_ratio"] > 1.1
 
 
+def test_cloned_region_probe_on_flat_noisy_surfaces():
+    """Regression (NoSo 07_mod_02): a copy of a nearly flat area (std ~2 levels) was skipped as
+    "flat", so a true claim was called hallucinated. Its sensor noise is what a copy repeats:
+    an exact copy is found, a different flat place is not a copy, and only a noiseless flat
+    area stays unmeasurable."""
+    rng = np.random.default_rng(11)
+    rgb = np.clip(120 + rng.normal(0, 2.0, (240, 320, 1)) + np.zeros((1, 1, 3)), 0, 255)
+    src, dst = Box(30, 30, 70, 60), Box(200, 150, 70, 60)
+    rgb[dst.y:dst.y + dst.h, dst.x:dst.x + dst.w] = rgb[src.y:src.y + src.h, src.x:src.x + src.w]
+    m = image_media(rgb)
+    r = P.probe_cloned_region(m, Target(box=dst))
+    assert r.found is True and r.measurement["offset"] == [-170, -120], r.reason
+    r = P.probe_cloned_region(m, Target(box=Box(200, 30, 70, 60)))
+    assert r.found is False, r.reason
+    plain = image_media(np.full((240, 320, 3), 120.0))
+    r = P.probe_cloned_region(plain, Target(box=dst))
+    assert r.found is None and "noiseless" in r.reason
+
+
 def test_blending_probe():
     rgb = scene(seed=4)
     other = scene(seed=9, sigma=6) + 40

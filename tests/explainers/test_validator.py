@@ -69,6 +69,24 @@ def test_absent_content_in_an_image(landscape, text, why):
     assert c.status == "hallucinated" and why in c.reason
 
 
+@pytest.mark.parametrize("text, why", [
+    ("Something odd happens at 0:03.", "no time"),
+    ("Something is wrong at (2000, 10, 50, 50).", "outside"),
+    ("The mouth looks strange.", "no face"),
+])
+def test_a_sentence_without_artifact_pointing_at_absent_content(landscape, text, why):
+    """Regression: a sentence naming no artifact was always "unverifiable", even when the place
+    it points at cannot exist in the item."""
+    c = check(text, landscape)
+    assert c.artifact is None
+    assert c.status == "hallucinated" and why in c.reason
+
+
+def test_splice_reads_by_modality(landscape, wav):
+    assert check("There is a splice in the upper left.", landscape).artifact == "blending_artifacts"
+    assert check("There is a splice at 0:01.", wav).artifact == "audio_splice"
+
+
 def test_unverifiable_and_verdicts(landscape):
     c = check("The shadows are inconsistent.", landscape)
     assert c.status == "unverifiable" and "no probe" in c.reason.lower()

@@ -75,9 +75,12 @@ class FusionModel:
     # "mean": weighted mean of log-odds (unfitted default); "sum": fitted logistic regression
     # on the detectors' log-odds, where a missing detector adds nothing.
     pooling: str = "mean"
-    # Fitted pooling centres each detector's log-odds on its mean over the fitting data, so
-    # that a detector that did not apply counts as "typical" (adds nothing), neither as a
-    # vote for authentic nor as 0.5: the bias was fitted with every detector at its centre.
+    # Fitted pooling subtracts each detector's centre from its log-odds: a detector that did
+    # not apply adds nothing (neither a vote for authentic nor 0.5), and the bias is the
+    # verdict with every detector at its centre. training/fit_ensemble.py puts an ordinary
+    # detector's centre at the absence floor logit(ABSENCE), so that finding no trace of its
+    # one kind of manipulation adds nothing (one-sided); high-precision detectors are centred
+    # on their mean (a camera's own record may vouch for a file).
     centers: dict[str, float] = field(default_factory=dict)
     method: str = "weighted log-odds mean, unit weights (not fitted)"
 

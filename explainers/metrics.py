@@ -70,10 +70,12 @@ def detection_accuracy(truth: Sequence[Any], predicted: Sequence[Any], *,
     return ok / n if n else float("nan")
 
 
-def roc_auc(truth: Sequence[Any], scores: Sequence[float]) -> float:
+def roc_auc(truth: Sequence[Any], scores: Sequence[float],
+            weights: Sequence[float] | None = None) -> float:
     """ROC AUC of ``scores`` (higher = more likely manipulated): the probability that a random
     manipulated item outscores a random authentic one, ties counting one half (Mann-Whitney U
-    with mid-ranks). NaN when a class is missing.
+    with mid-ranks). NaN when a class is missing. With ``weights``, items are drawn with
+    probability proportional to their weight (each pair counts ``w_i * w_j``).
 
     >>> roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
@@ -85,6 +87,11 @@ def roc_auc(truth: Sequence[Any], scores: Sequence[float]) -> float:
     n1, n0 = int(y.sum()), int((~y).sum())
     if n1 == 0 or n0 == 0:
         return float("nan")
+    if weights is not None:
+        w = _weights(weights, y.size)
+        s1, s0, w1, w0 = s[y], s[~y], w[y], w[~y]
+        wins = (s1[:, None] > s0[None, :]) + 0.5 * (s1[:, None] == s0[None, :])
+        return float((w1[:, None] * w0[None, :] * wins).sum() / (w1.sum() * w0.sum()))
     from scipy.stats import rankdata
 
     r = rankdata(s)  # average ranks for ties
@@ -290,36 +297,57 @@ def _yp(truth: Sequence[Any], probs: Sequence[float]) -> tuple[np.ndarray, np.nd
     return y, p
 
 
-def brier_score(truth: Sequence[Any], probs: Sequence[float]) -> float:
-    """Mean squared difference between the probability of manipulation and the 0/1 label."""
+def _weights(weights: Sequence[float], n: int) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,) or (w < 0).any() or not w.sum() > 0:
+        raise ValueError("weights must be n non-negative numbers, not all zero")
+    return w
+
+
+def brier_score(truth: Sequence[Any], probs: Sequence[float],
+                weights: Sequence[float] | None = None) -> float:
+    """Mean squared difference between the probability of manipulation and the 0/1 label
+    (weighted mean with ``weights``)."""
     y, p = _yp(truth, probs)
-    return float(np.mean((p - y) ** 2)) if y.size else float("nan")
+    if not y.size:
+        return float("nan")
+    w = np.ones(y.size) if weights is None else _weights(weights, y.size)
+    return float(np.sum(w * (p - y) ** 2) / w.sum())
 
 
 def reliability_diagram(truth: Sequence[Any], probs: Sequence[float], *,
-                        bins: int = 10) -> list[dict[str, float]]:
+                        bins: int = 10, weights: Sequence[float] | None = None
+                        ) -> list[dict[str, float]]:
     """Per equal-width bin of the probability: ``lo``, ``hi``, ``count``, ``mean_prob``,
-    ``frac_positive`` (NaN for empty bins)."""
+    ``frac_positive`` (NaN for empty bins); with ``weights``, weighted means and ``weight``
+    (the bin's total weight)."""
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
     y, p = _yp(truth, probs)
+    w = np.ones(y.size) if weights is None else _weights(weights, y.size)
     idx = np.minimum((p * bins).astype(int), bins - 1)
     out = []
     for b in range(bins):
         sel = idx == b
         n = int(sel.sum())
-        out.append({"lo": b / bins, "hi": (b + 1) / bins, "count": n,
-                    "mean_prob": float(p[sel].mean()) if n else float("nan"),
-                    "frac_positive": float(y[sel].mean()) if n else float("nan")})
+        ws = float(w[sel].sum())
+        row = {"lo": b / bins, "hi": (b + 1) / bins, "count": n,
+               "mean_prob": float(np.sum(w[sel] * p[sel]) / ws) if n and ws else float("nan"),
+               "frac_positive": float(np.sum(w[sel] * y[sel]) / ws) if n and ws else float("nan")}
+        if weights is not None:
+            row["weight"] = ws
+        out.append(row)
     return out
 
 
 def expected_calibration_error(truth: Sequence[Any], probs: Sequence[float], *,
-                               bins: int = 10) -> float:
-    """ECE: sum over bins of (count/N)·|frac_positive - mean_prob| (Naeini et al. 2015)."""
-    rows = reliability_diagram(truth, probs, bins=bins)
-    n = sum(r["count"] for r in rows)
+                               bins: int = 10, weights: Sequence[float] | None = None) -> float:
+    """ECE: sum over bins of (count/N)·|frac_positive - mean_prob| (Naeini et al. 2015); with
+    ``weights``, each bin's share is its share of the total weight."""
+    rows = reliability_diagram(truth, probs, bins=bins, weights=weights)
+    key = "count" if weights is None else "weight"
+    n = sum(r[key] for r in rows)
     if n == 0:
         return float("nan")
-    return float(sum(r["count"] / n * abs(r["frac_positive"] - r["mean_prob"])
-                     for r in rows if r["count"]))
+    return float(sum(r[key] / n * abs(r["frac_positive"] - r["mean_prob"])
+                     for r in rows if r["count"] and r[key]))

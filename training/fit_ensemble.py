@@ -1,14 +1,29 @@
 """Fit the per-modality fusion weights (``resources/ensemble.json``) from ``triage eval`` output.
 
-Reproduce::
+Reproduce (image fusion; audio the same with ``--modality audio --fixed metadata=0.5``)::
 
-    .venv/bin/triage eval ../shared/corpus/manifest.csv --json --workers 2 > runs/eval.json
-    .venv/bin/python training/fit_ensemble.py runs/eval.json --out resources/ensemble.json
+    .venv/bin/triage eval ../shared/corpus/manifest.csv --modality image --json --workers 2 \
+        > runs/eval_image.json
+    .venv/bin/python training/eval_generated_splices.py --corpus ../shared/corpus \
+        --out runs/eval_splices.json
+    .venv/bin/python training/fit_ensemble.py runs/eval_image.json runs/eval_splices.json \
+        --modality image --fixed exif_thumbnail=0.5 --fixed jpeg_quant_tables=0.3 \
+        --fixed metadata=0.5 --out resources/ensemble.json
+
+The L2 penalty is the value of :data:`L2_GRID` with the lowest held-out Brier score (chosen on
+the same folds that report the held-out figures, so those are slightly optimistic; the grid's
+Brier scores are written next to the weights).
 
 Model: logistic regression on the detectors' centred log-odds,
-``p = sigmoid(b + sum_i w_i * (logit(s_i) - c_i))`` with ``c_i`` the detector's mean log-odds
-over the fitting data, so that a detector that did not apply contributes nothing: it counts as
-typical, neither as a vote for authentic nor as 0.5. L2-regularised, weights constrained to be >= 0 (a detector's evidence may be
+``p = sigmoid(b + sum_i w_i * (logit(s_i) - c_i))``. A detector that did not apply contributes
+nothing, neither a vote for authentic nor 0.5. ``c_i`` is the absence floor
+``logit(ABSENCE)`` for ordinary detectors, so that a detector that finds no trace of its one
+kind of manipulation adds nothing either (a spliced photo has no generator fingerprint, and
+that must not vouch for it): they can only add suspicion. High-precision detectors are
+centred on their mean log-odds (see :func:`centers_of`). Measured on the development corpus
+(image, held-out): one-sided AUC 0.916, Brier 0.112, ECE 0.021; mean-centred (two-sided)
+0.921, 0.105, 0.028, but there a photo spliced without AI traces was pushed towards
+authentic by "no generator fingerprint" (-1.2 log-odds in the demo case). L2-regularised, weights constrained to be >= 0 (a detector's evidence may be
 discounted, never reversed), fitted per modality. Cross-validation is grouped (all items of
 one scene, speaker or source utterance stay in one fold), and the held-out predictions give
 the AUC, Brier score and expected calibration error written next to the weights.
@@ -32,7 +47,12 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
+from detectors.ensemble import ABSENCE, HIGH_PRECISION, logit
 from detectors.ensemble import evidence_of as evidence  # the same transform as at run time
+
+
+#: L2 penalties tried by default; the one with the lowest held-out Brier score is used.
+L2_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 
 
 def group_of(item: dict) -> str:
@@ -53,15 +73,28 @@ def group_of(item: dict) -> str:
     if src == "generated_splice":
         return "noso:" + path.split("/")[2] if path.split("/")[2][:2].isdigit() else \
             "ml72:" + re.sub(r"_\d+$", "", path.split("/")[2])   # same host photo = same scene
+    if src == "generated_speech":   # a re-synthesis stays with the utterance it was made from
+        return group_of({"path": item["origin"], "source": item["origin_source"]})
     if src == "ffpp_c23":
         return "ffpp:" + re.sub(r"[^0-9]", " ", name).split()[0]
     return src + ":" + name
 
 
 def centers_of(items: list[dict], detectors: list[str]) -> dict[str, float]:
-    """Each detector's mean log-odds over the items it judged (a missing detector = typical)."""
+    """The log-odds at which each detector adds nothing to the pool.
+
+    An ordinary detector looks for one kind of trace, so finding none is no evidence that the
+    item is authentic (a spliced photo has no generator fingerprint): its centre is the
+    absence floor ``logit(ABSENCE)``, and it can only add suspicion (one-sided evidence). A
+    high-precision detector (``HIGH_PRECISION``: declared metadata, content credentials) also
+    vouches when it reads a camera's own record, so its centre is its mean log-odds over the
+    items it judged (two-sided). A detector that did not run adds nothing either way.
+    """
     out = {}
     for d in detectors:
+        if d not in HIGH_PRECISION:
+            out[d] = round(logit(ABSENCE), 6)
+            continue
         vals = [evidence(d, it["scores"][d]) for it in items if d in it["scores"]]
         out[d] = float(np.mean(vals)) if vals else 0.0
     return out
@@ -75,16 +108,19 @@ def design(items: list[dict], detectors: list[str],
 
 
 def fit(x: np.ndarray, y: np.ndarray, *, l2: float,
-        offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        offset: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     n, k = x.shape
     off = np.zeros(n) if offset is None else offset
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    sw = sw * (n / sw.sum())  # mean weight 1: the penalty keeps its meaning
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = theta[:k], theta[k]
         z = x @ w + b + off
         p = 1 / (1 + np.exp(-z))
-        ll = -np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12))
-        g = p - y
+        ll = -np.mean(sw * (y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)))
+        g = sw * (p - y)
         return ll + l2 * np.sum(w * w), np.r_[x.T @ g / n + 2 * l2 * w, g.mean()]
 
     theta0 = np.r_[np.full(k, 0.1), 0.0]
@@ -100,6 +136,14 @@ def offsets(items: list[dict], fixed: dict[str, float],
                          for d, w in fixed.items() if d in it["scores"]) for it in items])
 
 
+def fit_weights(items: list[dict]) -> np.ndarray:
+    """Each record's weight in the fit (``fit_weight``, default 1): a generated set that makes
+    several manipulated versions of one original weighs them so that the original's versions
+    count as much as the original, and the fitted bias does not learn the generator's ratio of
+    fakes to originals as a prior."""
+    return np.array([float(it.get("fit_weight", 1.0)) for it in items])
+
+
 def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
                    fixed: dict[str, float] | None = None,
                    folds: int = 5, seed: int = 0) -> np.ndarray:
@@ -108,6 +152,7 @@ def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
     rng.shuffle(groups)
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     y = np.array([it["label"] == "manipulated" for it in items], float)
+    sw = fit_weights(items)
     fixed = fixed or {}
     pred = np.full(len(items), np.nan)
     for f in range(folds):
@@ -118,7 +163,7 @@ def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
         c = centers_of(train_items, detectors + list(fixed))  # centres from training folds only
         x = design(items, detectors, c)
         off = offsets(items, fixed, c)
-        w, b = fit(x[~test], y[~test], l2=l2, offset=off[~test])
+        w, b = fit(x[~test], y[~test], l2=l2, offset=off[~test], sample_weight=sw[~test])
         pred[test] = 1 / (1 + np.exp(-(x[test] @ w + b + off[test])))
     return pred
 
@@ -133,7 +178,10 @@ def use_out_of_fold_spoof_scores(items: list[dict], report: dict) -> int:
     for it in items:
         if "spoof_lfcc" not in it.get("scores", {}):
             continue
-        key = next((k for k in oof if it["path"] == k or it["path"].endswith("/" + k)), None)
+        path = it.get("oof_key", it["path"])
+        if path is None:
+            continue  # an edit of a training file: there is no out-of-fold score for it
+        key = next((k for k in oof if path == k or path.endswith("/" + k)), None)
         if key is None:
             continue
         it["scores"]["spoof_lfcc"] = 1.0 / (1.0 + math.exp(-(a * oof[key] + b)))
@@ -145,9 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     from explainers.metrics import brier_score, expected_calibration_error, roc_auc
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("eval_json", help="output of `triage eval MANIFEST --json`")
+    ap.add_argument("eval_json", nargs="+",
+                    help="output of `triage eval MANIFEST --json` (or of "
+                         "training/eval_generated_splices.py); the items of all are pooled")
     ap.add_argument("--out", default="resources/ensemble.json")
-    ap.add_argument("--l2", type=float, default=0.01)
+    ap.add_argument("--l2", type=float, default=None,
+                    help="L2 penalty on the weights; default: the value of L2_GRID with the "
+                         "lowest held-out Brier score (chosen on the same folds, so the "
+                         "reported held-out figures are slightly optimistic)")
     ap.add_argument("--fixed", action="append", default=[], metavar="NAME=W",
                     help="keep this detector's weight at W instead of fitting it")
     ap.add_argument("--modality", action="append", choices=("image", "video", "audio"),
@@ -160,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
                          "trained on those very files")
     args = ap.parse_args(argv)
     fixed = {k: float(v) for k, v in (f.split("=", 1) for f in args.fixed)}
-    data = json.loads(Path(args.eval_json).read_text())
-    items = [it for it in data["items"] if not it.get("error")]
+    items = [it for path in args.eval_json for it in json.loads(Path(path).read_text())["items"]
+             if not it.get("error")]
+    sources = " + ".join(Path(p).name for p in args.eval_json)
     if args.oof_spoof:
         replaced = use_out_of_fold_spoof_scores(items, json.loads(Path(args.oof_spoof).read_text()))
         print(f"spoof_lfcc: {replaced} corpus scores replaced by out-of-fold ones", file=sys.stderr)
@@ -175,24 +229,40 @@ def main(argv: list[str] | None = None) -> int:
         present = sorted({d for it in rs for d in it["scores"]})
         detectors = [d for d in present if d not in fixed]
         fixed_here = {d: w for d, w in fixed.items() if d in present}
-        pred = cross_validate(rs, detectors, l2=args.l2, fixed=fixed_here)
+        wts = fit_weights(rs)
+        grid = {}
+        for l2 in ([args.l2] if args.l2 is not None else L2_GRID):
+            p = cross_validate(rs, detectors, l2=l2, fixed=fixed_here)
+            keep = ~np.isnan(p)
+            grid[l2] = (brier_score([rs[i]["label"] for i in range(len(rs)) if keep[i]],
+                                    p[keep].tolist(), weights=wts[keep]), p)
+        # lowest held-out Brier; on a tie (to 3 decimals) the stronger penalty
+        l2 = min(grid, key=lambda v: (round(grid[v][0], 3), -v))
+        pred = grid[l2][1]
         ok = ~np.isnan(pred)
         truth = [rs[i]["label"] for i in range(len(rs)) if ok[i]]
-        cv = {"auc": roc_auc(truth, pred[ok].tolist()),
-              "brier": brier_score(truth, pred[ok].tolist()),
-              "ece": expected_calibration_error(truth, pred[ok].tolist()),
+        # held-out figures weighted as the fit is (fit_weight), so that a generated set's
+        # ratio of fakes to originals does not count as the population's
+        cv = {"auc": roc_auc(truth, pred[ok].tolist(), weights=wts[ok]),
+              "brier": brier_score(truth, pred[ok].tolist(), weights=wts[ok]),
+              "ece": expected_calibration_error(truth, pred[ok].tolist(), weights=wts[ok]),
               "n": int(ok.sum())}
         single = {}
         for d in present:
             sel = [it for it in rs if d in it["scores"]]
             # only detectors that judged most items: a 2-item AUC of 1.0 says nothing
             if len(sel) >= 0.5 * len(rs) and len({it["label"] for it in sel}) == 2:
-                single[d] = roc_auc([it["label"] for it in sel], [it["scores"][d] for it in sel])
+                single[d] = roc_auc([it["label"] for it in sel], [it["scores"][d] for it in sel],
+                                    weights=fit_weights(sel))
         centers = centers_of(rs, present)
         x = design(rs, detectors, centers)
         y = np.array([it["label"] == "manipulated" for it in rs], float)
-        w, b = fit(x, y, l2=args.l2, offset=offsets(rs, fixed_here, centers))
-        print(f"{mod}: n={len(rs)} held-out AUC {cv['auc']:.3f} Brier {cv['brier']:.3f} "
+        w, b = fit(x, y, l2=l2, offset=offsets(rs, fixed_here, centers),
+                   sample_weight=fit_weights(rs))
+        if len(grid) > 1:
+            print(f"{mod}: held-out Brier by L2 penalty: "
+                  + ", ".join(f"{v:g}: {grid[v][0]:.4f}" for v in sorted(grid)), file=sys.stderr)
+        print(f"{mod}: l2={l2:g} n={len(rs)} held-out AUC {cv['auc']:.3f} Brier {cv['brier']:.3f} "
               f"ECE {cv['ece']:.3f}; best single detector "
               f"{max(single.items(), key=lambda kv: kv[1]) if single else None}")
         for d, wi in sorted(zip(detectors, w), key=lambda kv: -kv[1]):
@@ -203,12 +273,18 @@ def main(argv: list[str] | None = None) -> int:
             "weights": weights, "fixed_weights": fixed_here,
             "centers": {d: round(v, 5) for d, v in centers.items()},
             "bias": round(b, 5), "pooling": "sum",
-            "method": f"logistic regression on detector log-odds, fitted {date.today()} on "
-                      f"{len(rs)} {mod} items of {Path(args.eval_json).name} (grouped 5-fold CV)"
-                      + (f"; fixed, not fitted: {', '.join(sorted(fixed_here))}" if fixed_here else ""),
+            "method": f"logistic regression on detector log-odds (L2 {l2:g}"
+                      + (", the grid value with the lowest held-out Brier score" if len(grid) > 1
+                         else "") + f"), fitted {date.today()} on "
+                      f"{len(rs)} {mod} items of {sources} (grouped 5-fold CV)"
+                      + (f"; fixed, not fitted: {', '.join(sorted(fixed_here))}" if fixed_here else "")
+                      + (f"; spoof_lfcc's scores out-of-fold ({Path(args.oof_spoof).name})"
+                         if args.oof_spoof and mod == "audio" else ""),
             "cross_validation": {k: (round(v, 4) if isinstance(v, float) else v)
                                  for k, v in cv.items()},
             "single_detector_auc": {k: round(v, 4) for k, v in single.items()},
+            "l2": l2,
+            "held_out_brier_by_l2": {f"{v:g}": round(grid[v][0], 4) for v in sorted(grid)},
         }
     Path(args.out).write_text(json.dumps(fitted, indent=2) + "\n")
     print(f"wrote {args.out}")

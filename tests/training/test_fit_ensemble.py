@@ -1,0 +1,89 @@
+"""Tests for training/fit_ensemble.py: the fusion fit on `triage eval`-style item records."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
+import fit_ensemble as F  # noqa: E402
+
+
+def _items(n: int, seed: int, source: str) -> list[dict]:
+    """Half manipulated; ``signal`` separates the classes, ``noise`` does not."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        fake = i % 2 == 1
+        sig = float(np.clip(rng.normal(0.75 if fake else 0.3, 0.12), 0.01, 0.99))
+        noise = float(rng.uniform(0.05, 0.95))
+        out.append({"path": f"{source}/{i}.png", "source": source, "modality": "image",
+                    "label": "manipulated" if fake else "authentic",
+                    "scores": {"signal": sig, "noise": noise}})
+    return out
+
+
+def test_fit_pools_files_picks_l2_by_held_out_brier_and_keeps_other_modalities(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"items": _items(60, 0, "srcA")}))
+    b.write_text(json.dumps({"items": _items(40, 1, "srcB")}))
+    out = tmp_path / "ensemble.json"
+    out.write_text(json.dumps({"audio": {"weights": {"x": 1.0}}}))
+    assert F.main([str(a), str(b), "--modality", "image", "--out", str(out)]) == 0
+    fitted = json.loads(out.read_text())
+    assert fitted["audio"] == {"weights": {"x": 1.0}}          # the other modality is kept
+    img = fitted["image"]
+    assert img["cross_validation"]["n"] == 100                  # both files pooled
+    assert img["weights"]["signal"] > img["weights"]["noise"] >= 0.0
+    assert img["cross_validation"]["auc"] > 0.85
+    grid = img["held_out_brier_by_l2"]
+    assert set(grid) == {f"{v:g}" for v in F.L2_GRID}
+    assert img["l2"] in F.L2_GRID
+    assert grid[f"{img['l2']:g}"] <= min(grid.values()) + 0.0005
+    assert "a.json + b.json" in img["method"]
+
+
+def test_fixed_l2_is_used_as_given(tmp_path):
+    a = tmp_path / "a.json"
+    a.write_text(json.dumps({"items": _items(60, 2, "srcA")}))
+    out = tmp_path / "e.json"
+    assert F.main([str(a), "--l2", "0.05", "--out", str(out)]) == 0
+    img = json.loads(out.read_text())["image"]
+    assert img["l2"] == 0.05 and list(img["held_out_brier_by_l2"]) == ["0.05"]
+
+
+def test_fit_weights_set_the_prior_not_the_count_of_generated_fakes():
+    """Six weighted-1/6 fakes per original weigh as one: the fitted bias of an uninformative
+    detector is then the balanced prior (about 0), not log(6)."""
+    items = []
+    for i in range(30):
+        items.append({"path": f"o/{i}", "source": "s", "modality": "image", "label": "authentic",
+                      "scores": {"d": 0.5}})
+        items += [{"path": f"o/{i}#{k}", "source": "s", "modality": "image",
+                   "label": "manipulated", "fit_weight": 1 / 6, "scores": {"d": 0.5}}
+                  for k in range(6)]
+    x = F.design(items, ["d"])
+    y = np.array([it["label"] == "manipulated" for it in items], float)
+    _, b_unweighted = F.fit(x, y, l2=0.01)
+    _, b_weighted = F.fit(x, y, l2=0.01, sample_weight=F.fit_weights(items))
+    assert b_unweighted == pytest.approx(np.log(6), abs=0.05)
+    assert b_weighted == pytest.approx(0.0, abs=0.05)
+
+
+def test_ordinary_detectors_are_one_sided_high_precision_ones_centred():
+    """Regression (demo case): "no generator fingerprint" pushed a spliced photo to
+    authentic, because centres were means and AI images raise the mean. An ordinary detector
+    at its absence floor now adds nothing; metadata keeps its mean."""
+    from detectors.ensemble import ABSENCE, logit
+
+    items = [{"scores": {"generator_fingerprint": s, "metadata": m}}
+             for s, m in ((0.99, 0.9), (0.98, 0.5), (0.01, 0.1), (0.02, 0.5))]
+    c = F.centers_of(items, ["generator_fingerprint", "metadata"])
+    assert c["generator_fingerprint"] == pytest.approx(logit(ABSENCE))
+    assert c["metadata"] == pytest.approx(np.mean([logit(m) for m in (0.9, 0.5, 0.1, 0.5)]))
+    x = F.design([{"scores": {"generator_fingerprint": 0.0}}], ["generator_fingerprint"], c)
+    assert x[0, 0] == pytest.approx(0.0, abs=1e-5)

@@ -458,6 +458,11 @@ is `sigmoid(a * mean_logit + b)` with Platt constants a = {a}, b = {b}, fitted o
 out-of-fold statistics of the cross-validation below. References: Wang et al. (CVPR 2020),
 Corvi et al. (ICASSP 2023), Cozzolino et al. (IH&MMSec 2017), Fridrich & Kodovsky (TIFS 2012).
 
+At inference (detector `residual_cnn` 1.1) a picture that is not a JPEG is analysed through
+an in-memory baseline JPEG q75 4:2:0 copy, the pipeline of every training image (unseen
+lossless NoSo photos scored > 0.5: 6 of 13 as they are, 2 of 13 through the copy), and patch
+findings are reported only when the image's probability is >= 0.5.
+
 ## Data
 
 - ML72 (`ml72_ai_vs_real`, MIT repository, photo licences unknown): 50 real photos, 10 per

@@ -1074,8 +1074,8 @@ def probe_hiss(media: Any, target: Target) -> ProbeResult:
 
 
 def probe_buzz(media: Any, target: Target) -> ProbeResult:
-    """Welch PSD (1 Hz resolution): peaks at f0 in {50, 60} Hz (or the claimed band's centre)
-    and its first 4 harmonics, each against the median of +-10 Hz; found when >= 2 of them
+    """Welch PSD (1 Hz resolution): peaks at f0 in {50, 60} Hz (those inside a claimed band;
+    the band's centre too when it is narrow, <= 40 Hz) and its first 4 harmonics, each against the median of +-10 Hz; found when >= 2 of them
     stand >= 10 dB above."""
     audio = _audio_of(media)
     if audio is None:
@@ -1086,10 +1086,14 @@ def probe_buzz(media: Any, target: Target) -> ProbeResult:
     nper = min(x.size, sr)
     f, P = signal.welch(x, fs=sr, nperseg=nper)
     df = f[1] - f[0]
+    f0s = [50.0, 60.0]
     if target.low_hz and target.high_hz and target.high_hz < 500:
-        f0s = [(target.low_hz + target.high_hz) / 2]
-    else:
-        f0s = [50.0, 60.0]
+        # a band around one frequency ("hum at 100 Hz") names it; a wide band (a detector's
+        # 48-402 Hz harmonic range) names the mains frequencies it spans
+        lo, hi = target.low_hz, target.high_hz
+        f0s = [f for f in f0s if lo <= f <= hi]
+        if hi - lo <= 40 or not f0s:
+            f0s.append((lo + hi) / 2)
     best: tuple[float, int, list[float]] = (0.0, 0, [])
     for f0 in f0s:
         gains = []

@@ -173,6 +173,15 @@ def _backing_detectors(analysis: Analysis, *, share: float = 0.2) -> set[str] | 
             and (results[name].score or 0.0) >= 0.5}
 
 
+#: TriDF's audio quality artifacts: defects of how a recording was made or damaged (a limiter,
+#: a noisy preamp, mains hum, dropouts). The fitted fusion gives them no weight as evidence of
+#: manipulation, so they never back a verdict; but an analyst who is told what is in a
+#: recording expects to hear of them, and TriDF scores their perception. Said after the
+#: verdict's reasons, as observations.
+RECORDING_CONDITIONS = ("clipping", "hiss", "buzz", "pops")
+OBSERVATION_PREFIX = "Also measured, not by itself a sign of manipulation: "
+
+
 def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None = None, *,
                     min_strength: float = 0.5, top_n: int = 5) -> list[Claim]:
     """Claims for an analysis: the verdict line, then one sentence per finding worth saying.
@@ -188,7 +197,10 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
         Findings weaker than this are not said. Only findings of detectors that backed the
         verdict are said at all (see :func:`_backing_detectors`).
     top_n : int
-        At most this many finding sentences, strongest first.
+        At most this many finding sentences, strongest first. Then, at most one sentence per
+        recording-condition artifact (:data:`RECORDING_CONDITIONS`, strength >= 0.8) that no
+        sentence named yet, prefixed with :data:`OBSERVATION_PREFIX` (the pipeline keeps it
+        only when its probe confirms it).
 
     Returns
     -------
@@ -217,12 +229,20 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
         chosen.append(f)
         if len(chosen) >= top_n:
             break
-    for f in chosen:
+    said = {f.artifact for f in chosen}
+    observed: list[Finding] = []
+    for f in sorted(analysis.findings, key=lambda f: -f.strength):
+        if f.artifact in RECORDING_CONDITIONS and f.strength >= 0.8 and f.artifact not in said:
+            observed.append(f)
+            said.add(f.artifact)
+    for f in chosen + observed:
         name = taxonomy.artifact_name(f.artifact)
         where = describe_location(f.location, f.region, width=width, height=height)
         meas = describe_measurement(f.measurement)
         text = f"{name} {where}: {meas}." if where else f"{name}: {meas}."
         text = text[0].upper() + text[1:]
+        if f in observed:
+            text = OBSERVATION_PREFIX + text[0].lower() + text[1:]
         claims.append(Claim(
             text=text, artifact=f.artifact, modality=modality, location=f.location,
             region=f.region, polarity="present", source="template",

@@ -52,3 +52,33 @@ def test_scan_worker_runs_one_detector_at_a_time(monkeypatch):
     assert detector_threads(3) == 3
     monkeypatch.setenv("TRIAGE_SCAN_WORKER", "1")
     assert detector_threads(3) == 1 and detector_threads(0) == 1
+
+
+def test_observations_are_kept_only_when_their_probe_confirms_them(monkeypatch):
+    """A recording condition said as an observation is dropped when the validator does not
+    ground it (the pops detector over-reports in speech); the verdict's reasons are kept
+    whatever their status."""
+    from explainers import rationale, validator
+    from triage_app import pipeline
+    from triage_app.model import Analysis, Claim, Verdict
+
+    said = [Claim(text="Likely Manipulated.", artifact=None),
+            Claim(text="Cloned region at (1, 2, 3, 4): ...", artifact="cloned_region"),
+            Claim(text=rationale.OBSERVATION_PREFIX + "pops from 0:01.0 to 0:01.1: ...",
+                  artifact="pops"),
+            Claim(text=rationale.OBSERVATION_PREFIX + "clipping from 0:02.0 to 0:03.0: ...",
+                  artifact="clipping")]
+    status = {None: "grounded", "cloned_region": "hallucinated", "pops": "hallucinated",
+              "clipping": "grounded"}
+
+    def fake_validate(claims, media, verdict=None):
+        for c in claims:
+            c.status = status[c.artifact]
+        return claims
+
+    monkeypatch.setattr(rationale, "write_rationale", lambda a, m=None: list(said))
+    monkeypatch.setattr(validator, "validate", fake_validate)
+    out = pipeline.explain_and_validate(Analysis(media={"kind": "audio"},
+                                                 verdict=Verdict("likely_manipulated", 0.9),
+                                                 detectors=[]), media=None)
+    assert [c.artifact for c in out] == [None, "cloned_region", "clipping"]

@@ -139,6 +139,10 @@ def test_audio_probes():
     hum = x + sum(0.01 / k * np.sin(2 * np.pi * 50 * k * t) for k in range(1, 4))
     assert P.probe_buzz(audio_media(hum), Target()).found is True
     assert P.probe_buzz(audio_media(x), Target()).found is False
+    # regression: the buzz detector's own band (its harmonic range, 48-402 Hz) was read as "a
+    # hum at 225 Hz" and its true claim called hallucinated
+    assert P.probe_buzz(audio_media(hum), Target(low_hz=48.0, high_hz=402.0)).found is True
+    assert P.probe_buzz(audio_media(x), Target(low_hz=48.0, high_hz=402.0)).found is False
 
     pops = x.copy()
     for s in (0.7, 1.9):

@@ -125,3 +125,27 @@ def test_only_detectors_that_backed_the_verdict_are_explained():
     authentic = Analysis(media=a.media, detectors=dets, verdict=Verdict(
         "likely_authentic", 0.1, contributions={"copy_move": -2.0, "noise": -0.4, "grid": -0.1}))
     assert [c.artifact for c in write_rationale(authentic)] == [None]
+
+
+def test_recording_conditions_are_said_as_observations():
+    """A clipped, humming recording was explained by its spoof score alone: the fusion gives
+    clipping and hum no weight, so they never backed the verdict. They are said after the
+    verdict's reasons, once each, marked as not by themselves signs of manipulation."""
+    spoof = Finding(artifact="generator_fingerprint", location=TimeSpan(0.0, 6.0), strength=0.9,
+                    measurement=Measurement("LLR", 5.0, 0.7), detector="spoof")
+    clips = [Finding(artifact="clipping", location=TimeSpan(t, t + 0.5), strength=s,
+                     measurement=Measurement("clipped samples", 40, 3, "samples"),
+                     detector="clipping") for t, s in ((1.0, 0.95), (3.0, 0.9))]
+    faint = Finding(artifact="hiss", location=TimeSpan(0.0, 1.0, 4000.0, 8000.0), strength=0.6,
+                    measurement=Measurement("high-band level", -50, -60, "dBFS"), detector="hiss")
+    dets = [DetectorResult(name="spoof", version="1", status="ok", score=0.95, findings=[spoof]),
+            DetectorResult(name="clipping", version="1", status="ok", score=0.5,
+                           findings=clips),
+            DetectorResult(name="hiss", version="1", status="ok", score=0.5, findings=[faint])]
+    a = Analysis(media={"kind": "audio"}, detectors=dets, verdict=Verdict(
+        "likely_manipulated", 0.8, contributions={"spoof": 2.0, "clipping": 0.0, "hiss": 0.0}))
+    claims = write_rationale(a)
+    assert [c.artifact for c in claims] == [None, "generator_fingerprint", "clipping"]
+    assert claims[2].text.startswith("Also measured, not by itself a sign of manipulation: "
+                                      "clipping from 0:01.0 to 0:01.5")
+    assert claims[2].location == TimeSpan(1.0, 1.5)

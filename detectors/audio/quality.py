@@ -298,7 +298,7 @@ def buzz(media, *, threshold_db: float = 10.0, harmonics: int = 8) -> DetectorRe
 
 # --------------------------------------------------------------------------- pops
 
-POPS_VERSION = "1.0"
+POPS_VERSION = "1.1"
 
 
 @detector(name="pops", version=POPS_VERSION, modalities=_MODS,
@@ -313,9 +313,13 @@ def pops(media, *, ratio: float = 60.0, min_jump: float = 0.05) -> DetectorResul
     """Pops and clicks: impulsive jumps in the waveform.
 
     The first difference d[n] = x[n+1] - x[n] is split into 5 ms frames; the local scale is
-    the median over +-50 ms of the frames' median |d|. A pop is a frame whose largest |d|
-    exceeds ``ratio`` times the local scale and ``min_jump`` in absolute terms (a difference
-    filter is the simplest prediction-error click detector of Godsill & Rayner).
+    the median over +-50 ms of the frames' median |d|, or the median |d| of the next 10 ms
+    when that is larger. A pop is a frame whose largest |d| exceeds ``ratio`` times the local
+    scale and ``min_jump`` in absolute terms (a difference filter is the simplest
+    prediction-error click detector of Godsill & Rayner). The next-10-ms term keeps a word
+    that starts out of a pause from counting: after a click the waveform is back to its level
+    within a millisecond, after an onset it goes on moving (1.0 counted the first syllable
+    after a silence as a pop, 12 of 13 on the corpus unconfirmed by an independent probe).
 
     Returns
     -------
@@ -343,7 +347,8 @@ def pops(media, *, ratio: float = 60.0, min_jump: float = 0.05) -> DetectorResul
     fmax = fr.max(axis=1)
     fmed = np.median(fr, axis=1)
     scale = median_filter(fmed, size=21, mode="nearest") + 1e-5
-    r = fmax / scale
+    ahead = np.maximum(np.r_[fmed[1:], fmed[-1]], np.r_[fmed[2:], fmed[-1], fmed[-1]])
+    r = fmax / np.maximum(scale, ahead)
     hit = (r > ratio) & (fmax > min_jump)
     spans = []
     for i in np.flatnonzero(hit):

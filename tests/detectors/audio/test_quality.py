@@ -80,3 +80,20 @@ def test_hiss_in_pauses(speechlike):
 def test_short_audio_not_applicable():
     r = quality.clipping((np.zeros(100), FS))
     assert r.status == "not_applicable" and "short" in r.reason
+
+
+def test_a_plosive_after_silence_is_not_a_pop():
+    """Regression: a word starting out of a pause (quiet room tone, then a sharp onset) was
+    counted as a pop: its jump is huge against the pause's differences, but the waveform goes
+    on moving after it, as a click's does not."""
+    rng = np.random.default_rng(9)
+    pause = 0.0005 * rng.standard_normal(FS)
+    # a plosive: the release step, then 40 ms of aspiration noise, then the pause again
+    burst = 0.004 * rng.standard_normal(int(0.04 * FS))
+    burst[0] += 0.06
+    x = np.concatenate([pause, burst, pause]).astype(np.float32)
+    r = quality.pops((x, FS))
+    assert r.extras["pops"] == 0, [(f.location, f.measurement.value) for f in r.findings]
+    i = int(0.5 * FS)
+    x[i] += 0.5                                  # a real click in the pause is still found
+    assert quality.pops((x, FS)).extras["pops"] == 1

@@ -1,12 +1,15 @@
 """Train the LFCC-GMM spoof model (``resources/models/audio_spoof_lfcc.safetensors``).
 
-Command (from the repository root). Measured on the shared 2-core machine: 869 s wall under a
-load average of ~9 with a cold cache (about 300 s of it decoding and re-synthesis, memoised in
-``--cache``), 292 s with a warm cache. A re-run gives bit-identical tensors (the file hash
-differs: safetensors writes metadata keys in arbitrary order)::
+Command (from the repository root; the defaults are the shipped settings). Measured on the
+shared 2-core machine: 63 s wall with a warm cache (a cold one adds about 300 s of decoding
+and re-synthesis, memoised in ``--cache``). A re-run gives bit-identical tensors (the file
+hash may differ: safetensors writes metadata keys in arbitrary order)::
 
     .venv/bin/python -m training.train_audio_spoof --corpus ../shared/corpus \
-        --out resources/models/audio_spoof_lfcc.safetensors --seed 0
+        --out resources/models/audio_spoof_lfcc.safetensors --seed 0 \
+        --report runs/spoof_report.json
+
+The model of 2026-11 is ``--fmax 4000 --filters 40 --ceps 30 --no-codec-augment``.
 
 Data
 ----
@@ -14,7 +17,9 @@ Bona fide: every authentic audio row of the corpus manifest (first ``--max-secon
 Spoof: every manipulated audio row (gan-police vocoders, Resemblyzer voice clones) plus, for
 every bona fide utterance, its re-syntheses by ``training/synth_speech.py`` (WORLD, modified
 WORLD, Griffin-Lim, LPC vocoder). A re-synthesis shares speaker, words and channel with its
-source, so the model must learn synthesis.
+source, so the model must learn synthesis. With ``--codec-augment`` (default) every utterance
+also enters training once more after a lossy-codec round trip (:func:`codec_roundtrip`), in its
+own group and with its own label; metrics are on the originals only.
 
 Evaluation
 ----------
@@ -30,7 +35,7 @@ frame-to-frame phase prediction error from reassigned instantaneous frequency, 2
 ``spoof_lfcc.excitation_peakiness``: kurtosis and crest factor of the envelope-flattened frame,
 whole 0-4 kHz band and 4 sub-bands; + deltas), fused as LLR_lfcc / sd + LLR_phase / sd (sd of
 each subsystem's pooled out-of-fold file scores), calibrated on the fused score; the LFCC pair
-and its random stream are unchanged, so without ``--phase`` the v1.0 tensors are reproduced.
+and its random stream are unchanged, so without ``--phase`` the LFCC tensors are reproduced.
 Measured (seed 0 / seed 1): pooled EER 0.262 / 0.256 -> 0.214 / 0.163, Griffin-Lim EER
 0.537 -> 0.38 / 0.19; but the corpus deepfakes get worse (corpus-only AUC 0.740 -> 0.662,
 gan-police 1 v 16 EER 0.25 -> 0.84, Resemblyzer clones EER 0.167 -> 0.458; the phase pair
@@ -75,6 +80,7 @@ class Utt:
     source: str       # reporting subset
     feats: np.ndarray | None = None
     phase: np.ndarray | None = None   # phase features of the same frames (v1.1)
+    augmented: bool = False           # a codec round trip of another utterance (--codec-augment)
 
 
 def group_of(path: str) -> tuple[str, str]:
@@ -111,6 +117,46 @@ def _cached_synth(x16: np.ndarray, method: str, seed: int, cache: Path | None) -
     cache.mkdir(parents=True, exist_ok=True)
     np.save(f, y.astype(np.float32), allow_pickle=False)
     return y
+
+
+#: (codec, bit rate) pairs of --codec-augment: the lossy codecs speech reaches an analyst in.
+AUG_CODECS = (("libmp3lame", 32000), ("libmp3lame", 64000), ("aac", 48000), ("libopus", 24000))
+
+
+def codec_roundtrip(x16: np.ndarray, key: str) -> np.ndarray:
+    """``x16`` (16 kHz) encoded and decoded in memory by one of :data:`AUG_CODECS`, chosen by
+    a hash of ``key`` (deterministic); back at 16 kHz, float64."""
+    import io
+
+    import av
+
+    codec, rate = AUG_CODECS[int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(AUG_CODECS)]
+    fs_codec = 48000 if codec == "libopus" else S.TARGET_FS
+    buf = io.BytesIO()
+    fmt = {"libmp3lame": "mp3", "aac": "adts", "libopus": "ogg"}[codec]
+    with av.open(buf, "w", format=fmt) as out:
+        st = out.add_stream(codec, rate=fs_codec)
+        st.bit_rate = rate
+        st.layout = "mono"
+        pcm = np.clip(x16, -1, 1).astype(np.float32)
+        if fs_codec != S.TARGET_FS:
+            from detectors.audio._common import resample_to
+
+            pcm = resample_to(pcm.astype(np.float64), S.TARGET_FS, fs_codec).astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="flt", layout="mono")
+        frame.sample_rate = fs_codec
+        for pkt in st.encode(frame):
+            out.mux(pkt)
+        for pkt in st.encode(None):
+            out.mux(pkt)
+    buf.seek(0)
+    chunks = []
+    with av.open(buf, "r") as inp:
+        for fr in inp.decode(audio=0):
+            chunks.append(fr.to_ndarray().astype(np.float64).mean(axis=0))
+            fs_out = fr.sample_rate
+    y = np.concatenate(chunks) if chunks else np.zeros(0)
+    return S.preprocess(y, fs_out)
 
 
 def eer_auc(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
@@ -157,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(S.MODEL_PATH))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--components", type=int, default=32)
-    ap.add_argument("--fmax", type=float, default=4000.0)
-    ap.add_argument("--filters", type=int, default=40)
-    ap.add_argument("--ceps", type=int, default=30)
+    ap.add_argument("--fmax", type=float, default=8000.0)
+    ap.add_argument("--filters", type=int, default=60)
+    ap.add_argument("--ceps", type=int, default=40)
     ap.add_argument("--max-seconds", type=float, default=15.0)
     ap.add_argument("--cap-per-utt", type=int, default=400)
     ap.add_argument("--cap-total", type=int, default=20000)
@@ -171,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default="/tmp/triage_audio_spoof_cache",
                     help="memoise re-syntheses here ('' to disable)")
     ap.add_argument("--report", default="", help="write the metrics as JSON here")
+    ap.add_argument("--codec-augment", action=argparse.BooleanOptionalAction, default=True,
+                    help="train also on a lossy-codec round trip of every utterance (same "
+                         "label and group; metrics are on the originals only; default on)")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
     rng = np.random.default_rng(args.seed)
@@ -179,18 +228,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in csv.DictReader(open(corpus / "manifest.csv"))
             if r["modality"] == "audio"]
     utts: list[Utt] = []
+    x16_of: dict[str, np.ndarray] = {}
     manifest_lines = []
     for r in rows:
         group, source = group_of(r["path"])
         label = int(r["label"] == "manipulated")
         data, fs = read_audio_file(str(corpus / r["path"]), max_duration=args.max_seconds)
         x = data.mean(axis=1).astype(np.float64)
+        x16_of[r["path"]] = S.preprocess(x, fs)
         f, ph, _ = S.speech_frames(x, fs, fmax=args.fmax, n_filters=args.filters,
                                     n_ceps=args.ceps, phase=args.phase)
         utts.append(Utt(r["path"], r["path"], label, group, "corpus", source, f, ph))
         manifest_lines.append(f"{r['path']},{label},{group},corpus")
         if label == 0:
-            x16 = S.preprocess(x, fs)
+            x16 = x16_of[r["path"]]
             for m in METHODS:
                 y = _cached_synth(x16, m, args.seed, cache)
                 fy, py, _ = S.speech_frames(y, S.TARGET_FS, fmax=args.fmax,
@@ -199,6 +250,18 @@ def main(argv: list[str] | None = None) -> int:
                 utts.append(Utt(f"{r['path']}#{m}", r["path"], 1, group, m, f"synth_{m}", fy,
                                 py))
                 manifest_lines.append(f"{r['path']}#{m},1,{group},{m}")
+    if args.codec_augment:
+        extra = []
+        for u in list(utts):
+            x16 = x16_of[u.path]
+            if u.kind != "corpus":
+                x16 = _cached_synth(x16, u.kind, args.seed, cache)
+            y = codec_roundtrip(x16, u.key)
+            fy, py, _ = S.speech_frames(y, S.TARGET_FS, fmax=args.fmax, n_filters=args.filters,
+                                         n_ceps=args.ceps, phase=args.phase)
+            extra.append(Utt(u.key + "~codec", u.path, u.label, u.group, u.kind, u.source, fy, py,
+                             augmented=True))
+        utts += extra
     utts = [u for u in utts if u.feats is not None and len(u.feats) >= 20]
     manifest_sha = hashlib.sha256("\n".join(manifest_lines).encode()).hexdigest()
     print(f"{len(utts)} utterances ({sum(u.label == 0 for u in utts)} bona fide, "
@@ -245,6 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sd_l, sd_p = 1.0, float("nan")
         oof = oof_l
+    # metrics on the original utterances only; codec round trips only train
+    all_utts = utts
+    keep = np.array([not u.augmented for u in utts])
+    utts = [u for u in utts if not u.augmented]
+    labels, oof, oof_l, oof_p = labels[keep], oof[keep], oof_l[keep], oof_p[keep]
     fold_metrics = []
     for g in groups:
         m = np.array([u.group == g for u in utts])
@@ -285,9 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"calibration: p = sigmoid({a:.4f} * llr + {b:.4f})")
 
     # final model on everything
-    fb, fsp = fit_pair(utts, "feats", rng)
+    fb, fsp = fit_pair(all_utts, "feats", rng)
     if use_phase:
-        pb, psp = fit_pair(utts, "phase", rng_ph)
+        pb, psp = fit_pair(all_utts, "phase", rng_ph)
     report = {
         "pooled": {"eer": pooled_eer, "auc": pooled_auc},
         "synthetic_vs_bona": {"eer": s_eer, "auc": s_auc},

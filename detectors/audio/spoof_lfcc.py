@@ -7,9 +7,9 @@ ways, all to stop the model from learning a channel instead of synthesis (see
 ``resources/models/audio_spoof_lfcc.md``):
 
 - everything is resampled to 16 kHz mono and quantised to 16 bits, and the filterbank spans
-  only 0 - ``fmax`` Hz (4 kHz in the shipped model, with 40 filters and 30 cepstra, which
-  cross-validated better than the baseline's 20/20), below every codec low-pass and every
-  sample-rate Nyquist in the training data;
+  0 - ``fmax`` Hz (8 kHz in the shipped model, with 60 filters and 40 cepstra; the model
+  file's ``config`` says), and the model was trained on lossy-codec copies of every utterance
+  too, so that the codec of a file is not what it learns;
 - c0 (level) is dropped and the cepstra are mean-normalised per file (CMN), so gain and a
   fixed channel colouring do not count;
 - only speech frames (energy VAD) are scored.

@@ -180,6 +180,9 @@ def _backing_detectors(analysis: Analysis, *, share: float = 0.2) -> set[str] | 
 #: verdict's reasons, as observations.
 RECORDING_CONDITIONS = ("clipping", "hiss", "buzz", "pops")
 OBSERVATION_PREFIX = "Also measured, not by itself a sign of manipulation: "
+#: Under a "Likely Authentic." verdict, a finding that leaned manipulated was outweighed; it is
+#: said so, rather than read as a reason for the verdict it did not support.
+OUTWEIGHED_PREFIX = "Measured, but too weak to change the verdict: "
 
 
 def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None = None, *,
@@ -242,7 +245,9 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
         text = f"{name} {where}: {meas}." if where else f"{name}: {meas}."
         text = text[0].upper() + text[1:]
         if f in observed:
-            text = OBSERVATION_PREFIX + text[0].lower() + text[1:]
+            text = OBSERVATION_PREFIX + text
+        elif label == "likely_authentic":
+            text = OUTWEIGHED_PREFIX + text
         claims.append(Claim(
             text=text, artifact=f.artifact, modality=modality, location=f.location,
             region=f.region, polarity="present", source="template",

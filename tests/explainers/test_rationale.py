@@ -147,5 +147,23 @@ def test_recording_conditions_are_said_as_observations():
     claims = write_rationale(a)
     assert [c.artifact for c in claims] == [None, "generator_fingerprint", "clipping"]
     assert claims[2].text.startswith("Also measured, not by itself a sign of manipulation: "
-                                      "clipping from 0:01.0 to 0:01.5")
+                                      "Clipping from 0:01.0 to 0:01.5")
     assert claims[2].location == TimeSpan(1.0, 1.5)
+
+
+def test_a_finding_under_an_authentic_verdict_is_said_as_outweighed():
+    """Regression (demo): "Likely Authentic." was followed by "Unnatural Prosody ...", read as
+    a reason for the verdict it had argued against."""
+    from explainers.rationale import OUTWEIGHED_PREFIX
+
+    pros = Finding(artifact="unnatural_prosody", location=TimeSpan(0.0, 4.0), strength=0.6,
+                   measurement=Measurement("F0 standard deviation", 0.93, 1.0, "semitones"),
+                   detector="prosody")
+    det = DetectorResult(name="prosody", version="1", status="ok", score=0.6, findings=[pros])
+    a = Analysis(media={"kind": "audio"}, detectors=[det], verdict=Verdict(
+        "likely_authentic", 0.24, contributions={"prosody": 0.3, "spoof": -1.0}))
+    claims = write_rationale(a)
+    assert claims[0].text == "Likely Authentic."
+    assert claims[1].text.startswith(OUTWEIGHED_PREFIX + "Unnatural Prosody from 0:00.0")
+    parsed = parse_rationale(claims[1].text, "audio")
+    assert [(c.artifact, c.polarity) for c in parsed] == [("unnatural_prosody", "present")]

@@ -119,7 +119,7 @@ def clipping(media, *, min_run: int = 3, rel_tol: float = 1e-3) -> DetectorResul
 
 # --------------------------------------------------------------------------- hiss
 
-HISS_VERSION = "1.0"
+HISS_VERSION = "1.1"
 
 
 @detector(name="hiss", version=HISS_VERSION, modalities=_MODS,
@@ -134,8 +134,11 @@ def hiss(media, *, level_db: float = -60.0, flatness: float = 0.4) -> DetectorRe
 
     At 16 kHz, pause frames (energy VAD) give the 4-8 kHz band level (dBFS, per frame) and
     the band's spectral flatness (geometric over arithmetic mean of power, 1 for white
-    noise). Hiss = pause frames with band level above ``level_db`` and flatness above
-    ``flatness``; runs longer than 0.1 s become TimeSpan findings in the 4-8 kHz band.
+    noise). Hiss is a property of the noise floor, so findings are made only when the median
+    pause is hissy (band level above ``level_db``, flatness above ``flatness``); then the
+    pause frames that are, in runs longer than 0.1 s, become TimeSpan findings in the 4-8 kHz
+    band. (1.0 also flagged single pauses over a clean floor: breaths and fricative tails,
+    which an independent probe confirmed 1 time in 6 on the corpus.)
 
     Returns
     -------
@@ -176,7 +179,8 @@ def hiss(media, *, level_db: float = -60.0, flatness: float = 0.4) -> DetectorRe
     pl, pf = lvl[pauses], flat[pauses]
     med_level = float(np.median(pl))
     med_flat = float(np.median(pf))
-    hissy = pauses & (lvl > level_db) & (flat > flatness)
+    floor_hissy = med_level > level_db and med_flat > flatness
+    hissy = pauses & (lvl > level_db) & (flat > flatness) & floor_hissy
     hop = 256 / TARGET_FS
     spans = [(times[s] - hop, times[e - 1] + hop, float(np.median(lvl[s:e])))
              for s, e in runs(hissy) if (e - s) * hop >= 0.1]

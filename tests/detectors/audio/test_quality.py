@@ -97,3 +97,24 @@ def test_a_plosive_after_silence_is_not_a_pop():
     i = int(0.5 * FS)
     x[i] += 0.5                                  # a real click in the pause is still found
     assert quality.pops((x, FS)).extras["pops"] == 1
+
+
+def test_breaths_over_a_clean_floor_are_not_hiss(speechlike):
+    """Regression: single noisy pauses (breaths, fricative tails) over a clean noise floor
+    were reported as hiss spans; hiss is a floor, so they are not."""
+    rng = np.random.default_rng(8)
+    floor = lambda s: 10 ** (-65 / 20) * rng.standard_normal(int(s * FS))  # noqa: E731
+    parts = []
+    for k in range(4):
+        parts += [speechlike(1.5, FS, seed=k, noise_db=-65), floor(0.8)]
+    x = np.concatenate(parts)
+    assert quality.hiss((x, FS)).extras["pause_band_level_db"] < -60
+    breath = 10 ** (-55 / 20) * rng.standard_normal(int(0.25 * FS))
+    for k in (0, 2):                                   # a breath in two of the four pauses
+        start = int((k * 2.3 + 1.5 + 0.2) * FS)
+        x[start:start + breath.size] += breath
+    r = quality.hiss((x, FS))
+    assert r.extras["pause_band_level_db"] < -60
+    assert r.findings == [], [(f.location, f.measurement.value) for f in r.findings]
+    hissy = x + 10 ** (-40 / 20) * rng.standard_normal(x.size)
+    assert quality.hiss((hissy, FS)).findings                 # a hissy floor still is

@@ -1,6 +1,6 @@
 """Fit the per-modality fusion weights (``resources/ensemble.json``) from ``triage eval`` output.
 
-Reproduce (image fusion; audio the same with ``--modality audio --fixed metadata=0.5``)::
+Reproduce, image fusion::
 
     .venv/bin/triage eval ../shared/corpus/manifest.csv --modality image --json --workers 2 \
         > runs/eval_image.json
@@ -9,6 +9,18 @@ Reproduce (image fusion; audio the same with ``--modality audio --fixed metadata
     .venv/bin/python training/fit_ensemble.py runs/eval_image.json runs/eval_splices.json \
         --modality image --fixed exif_thumbnail=0.5 --fixed jpeg_quant_tables=0.3 \
         --fixed metadata=0.5 --out resources/ensemble.json
+
+and audio fusion (the spoof trainer's ``--report`` gives the out-of-fold scores)::
+
+    .venv/bin/python -m training.train_audio_spoof --corpus ../shared/corpus \
+        --report runs/spoof_report.json
+    .venv/bin/triage eval ../shared/corpus/manifest.csv --modality audio --json --workers 2 \
+        > runs/eval_audio.json
+    .venv/bin/python training/eval_generated_speech.py --corpus ../shared/corpus \
+        --out runs/eval_speech.json
+    .venv/bin/python training/fit_ensemble.py runs/eval_audio.json runs/eval_speech.json \
+        --modality audio --fixed metadata=0.5 --oof-spoof runs/spoof_report.json \
+        --out resources/ensemble.json
 
 The L2 penalty is the value of :data:`L2_GRID` with the lowest held-out Brier score (chosen on
 the same folds that report the held-out figures, so those are slightly optimistic; the grid's

@@ -1075,8 +1075,8 @@ def probe_hiss(media: Any, target: Target) -> ProbeResult:
 
 def probe_buzz(media: Any, target: Target) -> ProbeResult:
     """Welch PSD (1 Hz resolution): peaks at f0 in {50, 60} Hz (those inside a claimed band;
-    the band's centre too when it is narrow, <= 40 Hz) and its first 4 harmonics, each against the median of +-10 Hz; found when >= 2 of them
-    stand >= 10 dB above."""
+    the band's centre too when it is narrow, <= 40 Hz) and its first 4 harmonics, each against
+    the median of +-10 Hz; found when >= 2 of them stand >= 10 dB above."""
     audio = _audio_of(media)
     if audio is None:
         return ProbeResult(False, {}, "the item has no audio")

@@ -238,16 +238,14 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
         if f.artifact in RECORDING_CONDITIONS and f.strength >= 0.8 and f.artifact not in said:
             observed.append(f)
             said.add(f.artifact)
-    for f in chosen + observed:
+    outweighed = OUTWEIGHED_PREFIX if label == "likely_authentic" else ""
+    sentences = [(f, outweighed) for f in chosen] + [(f, OBSERVATION_PREFIX) for f in observed]
+    for f, prefix in sentences:
         name = taxonomy.artifact_name(f.artifact)
         where = describe_location(f.location, f.region, width=width, height=height)
         meas = describe_measurement(f.measurement)
         text = f"{name} {where}: {meas}." if where else f"{name}: {meas}."
-        text = text[0].upper() + text[1:]
-        if f in observed:
-            text = OBSERVATION_PREFIX + text
-        elif label == "likely_authentic":
-            text = OUTWEIGHED_PREFIX + text
+        text = prefix + text[0].upper() + text[1:]
         claims.append(Claim(
             text=text, artifact=f.artifact, modality=modality, location=f.location,
             region=f.region, polarity="present", source="template",

@@ -106,16 +106,19 @@ def group_of(path: str) -> tuple[str, str]:
 
 
 def _cached_synth(x16: np.ndarray, method: str, seed: int, cache: Path | None) -> np.ndarray:
-    """Re-synthesis of ``x16``, memoised on disk by content hash (synthesis is deterministic)."""
+    """Re-synthesis of ``x16``, memoised on disk by content hash (synthesis is deterministic).
+
+    float32, as the cache stores it, whether it came from the cache or not: a cold and a warm
+    run then see the same samples."""
     if cache is None:
-        return synthesize(x16, method, seed=seed)
+        return synthesize(x16, method, seed=seed).astype(np.float32)
     key = hashlib.sha256(x16.tobytes() + f"{method}:{seed}".encode()).hexdigest()[:24]
     f = cache / f"{key}.npy"
     if f.is_file():
         return np.load(f, allow_pickle=False)
-    y = synthesize(x16, method, seed=seed)
+    y = synthesize(x16, method, seed=seed).astype(np.float32)
     cache.mkdir(parents=True, exist_ok=True)
-    np.save(f, y.astype(np.float32), allow_pickle=False)
+    np.save(f, y, allow_pickle=False)
     return y
 
 
@@ -151,6 +154,7 @@ def codec_roundtrip(x16: np.ndarray, key: str) -> np.ndarray:
             out.mux(pkt)
     buf.seek(0)
     chunks = []
+    fs_out = fs_codec
     with av.open(buf, "r") as inp:
         for fr in inp.decode(audio=0):
             chunks.append(fr.to_ndarray().astype(np.float64).mean(axis=0))
@@ -228,40 +232,38 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in csv.DictReader(open(corpus / "manifest.csv"))
             if r["modality"] == "audio"]
     utts: list[Utt] = []
-    x16_of: dict[str, np.ndarray] = {}
+    codec_copies: list[Utt] = []  # after all originals: the order fixes the GMM subsampling
     manifest_lines = []
+
+    def frames(x: np.ndarray, fs: int):
+        return S.speech_frames(x, fs, fmax=args.fmax, n_filters=args.filters, n_ceps=args.ceps,
+                               phase=args.phase)[:2]
+
+    def add(utt: Utt, x: np.ndarray, fs: int, x16: np.ndarray) -> None:
+        """``utt`` with the features of ``x`` and, with --codec-augment, its codec copy (made
+        from ``x16``, the same signal at 16 kHz)."""
+        utt.feats, utt.phase = frames(x, fs)
+        utts.append(utt)
+        if args.codec_augment:
+            fy, py = frames(codec_roundtrip(x16, utt.key), S.TARGET_FS)
+            codec_copies.append(Utt(utt.key + "~codec", utt.path, utt.label, utt.group, utt.kind,
+                                    utt.source, fy, py, augmented=True))
+
     for r in rows:
         group, source = group_of(r["path"])
         label = int(r["label"] == "manipulated")
         data, fs = read_audio_file(str(corpus / r["path"]), max_duration=args.max_seconds)
         x = data.mean(axis=1).astype(np.float64)
-        x16_of[r["path"]] = S.preprocess(x, fs)
-        f, ph, _ = S.speech_frames(x, fs, fmax=args.fmax, n_filters=args.filters,
-                                    n_ceps=args.ceps, phase=args.phase)
-        utts.append(Utt(r["path"], r["path"], label, group, "corpus", source, f, ph))
+        x16 = S.preprocess(x, fs)
+        add(Utt(r["path"], r["path"], label, group, "corpus", source), x, fs, x16)
         manifest_lines.append(f"{r['path']},{label},{group},corpus")
         if label == 0:
-            x16 = x16_of[r["path"]]
             for m in METHODS:
                 y = _cached_synth(x16, m, args.seed, cache)
-                fy, py, _ = S.speech_frames(y, S.TARGET_FS, fmax=args.fmax,
-                                             n_filters=args.filters, n_ceps=args.ceps,
-                                             phase=args.phase)
-                utts.append(Utt(f"{r['path']}#{m}", r["path"], 1, group, m, f"synth_{m}", fy,
-                                py))
+                add(Utt(f"{r['path']}#{m}", r["path"], 1, group, m, f"synth_{m}"),
+                    y, S.TARGET_FS, y)
                 manifest_lines.append(f"{r['path']}#{m},1,{group},{m}")
-    if args.codec_augment:
-        extra = []
-        for u in list(utts):
-            x16 = x16_of[u.path]
-            if u.kind != "corpus":
-                x16 = _cached_synth(x16, u.kind, args.seed, cache)
-            y = codec_roundtrip(x16, u.key)
-            fy, py, _ = S.speech_frames(y, S.TARGET_FS, fmax=args.fmax, n_filters=args.filters,
-                                         n_ceps=args.ceps, phase=args.phase)
-            extra.append(Utt(u.key + "~codec", u.path, u.label, u.group, u.kind, u.source, fy, py,
-                             augmented=True))
-        utts += extra
+    utts += codec_copies
     utts = [u for u in utts if u.feats is not None and len(u.feats) >= 20]
     manifest_sha = hashlib.sha256("\n".join(manifest_lines).encode()).hexdigest()
     print(f"{len(utts)} utterances ({sum(u.label == 0 for u in utts)} bona fide, "

@@ -17,7 +17,8 @@ Generators (all at 16 kHz, numpy/scipy plus the WORLD binding; nothing is downlo
   25 ms frame, excited by a pulse train at the WORLD F0 in voiced frames and white noise in
   unvoiced ones, gain matched to the prediction residual.
 
-No espeak-ng or other TTS engine is used.
+No text-to-speech engine is used here; `training/tts_speech.py` makes espeak-ng speech
+(tried in the spoof model, not shipped).
 
 References
 ----------

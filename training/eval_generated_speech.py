@@ -25,6 +25,11 @@ records in one cross-validation fold) and ``oof_key`` (its key in the spoof trai
 out-of-fold report, for ``fit_ensemble.py --oof-spoof``) and ``fit_weight`` (1 for the bona
 fide version, 1/6 for each of its six manipulated versions: one original and its edits weigh
 the same in the fusion fit, so the fitted prior is not the generator's 6:1).
+
+Text-to-speech (``--tts``, default on; needs espeak-ng): the spoof trainer's espeak-ng jobs
+(``training/tts_speech.py``), each labelled manipulated (``tts_espeak`` / ``tts_klatt``), with
+``origin`` its synthesiser (one fold per synthesiser, as in the trainer), its trainer key as
+``oof_key`` and ``fit_weight`` 1/6 (the 60 together weigh as ten originals).
 """
 
 from __future__ import annotations
@@ -90,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="the spoof trainer's --seed")
     ap.add_argument("--cache", default="/tmp/triage_audio_spoof_cache",
                     help="the spoof trainer's re-synthesis cache ('' = none)")
+    ap.add_argument("--tts", action=argparse.BooleanOptionalAction, default=True,
+                    help="also score the spoof trainer's espeak-ng utterances")
+    ap.add_argument("--tts-utterances", type=int, default=60,
+                    help="the spoof trainer's --tts-utterances")
     args = ap.parse_args(argv)
     corpus = Path(args.corpus)
     cache = Path(args.cache) if args.cache else None
@@ -126,6 +135,30 @@ def main(argv: list[str] | None = None) -> int:
                 "scores": {d.name: d.score for d in a.detectors if d.status == "ok"},
                 "status": {d.name: d.status for d in a.detectors}})
             print(f"{len(items):4d} {method:<14} p={a.verdict.probability:.2f} {r['path']}",
+                  flush=True)
+    if args.tts:
+        from training.train_audio_spoof import _cached_tts, tts_noise_bank
+        from training.tts_speech import espeak_available, tts_jobs
+
+        if not espeak_available():
+            ap.error("--tts needs the espeak-ng program (Debian: apt-get install espeak-ng); "
+                     "or pass --no-tts")
+        n_klatt = args.tts_utterances // 3
+        bank = tts_noise_bank(bona)   # the trainer's: the same bona fide files, in order
+        for job in tts_jobs(args.tts_utterances - n_klatt, n_klatt):
+            x, fs = _cached_tts(job, cache, bank)
+            method = f"tts_{job.synthesiser}"
+            name = f"generated/{method}/{job.key}"
+            a = analyze(media_of(S.preprocess(x.astype(np.float64), fs), name))
+            items.append({
+                "path": name, "label": "manipulated", "modality": "audio",
+                "source": "generated_speech", "manipulation": method, "artifacts": [],
+                "error": None, "origin": method, "origin_source": "tts", "oof_key": job.key,
+                "fit_weight": round(1.0 / 6, 6),
+                "probability": a.verdict.probability, "verdict": a.verdict.label,
+                "scores": {d.name: d.score for d in a.detectors if d.status == "ok"},
+                "status": {d.name: d.status for d in a.detectors}})
+            print(f"{len(items):4d} {method:<14} p={a.verdict.probability:.2f} {job.key}",
                   flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"items": items}, default=str))

@@ -11,9 +11,13 @@ NG 1.51, Debian package ``espeak-ng``) has two synthesisers, and both are used:
 
 Each job is one sentence in one accent, voice variant, speed and pitch, chosen by a seeded
 generator. The output (22.05 kHz, digitally clean) gets a noise floor at a random SNR (25 to
-45 dB, white noise shaped like a microphone's, 6 dB per octave down from 1 kHz): without one,
-"no noise between words" would be a shortcut for "synthetic", and real recordings always have
-one. Everything then goes through the trainer's usual front end (16 kHz, 16 bits, codec copies).
+45 dB): without one, "no noise between words" would be a shortcut for "synthetic", and real
+recordings always have one. The floor is real room tone when the caller gives a noise bank
+(:func:`room_tone`: the quietest frames of real recordings; the trainer uses its bona fide
+files), else white noise shaped like a microphone's (6 dB per octave down from 1 kHz). Made-up
+noise is a trace of its own: with it, the fusion's hiss detector told these files from real
+speech at AUC 0.98. Everything then goes through the trainer's usual front end (16 kHz, 16
+bits, codec copies).
 
 The sentences are ours (plain English prose, written for this purpose, none from a corpus).
 
@@ -135,8 +139,28 @@ def _mic_noise(n: int, fs: int, rng: np.random.Generator) -> np.ndarray:
     return y / (np.sqrt(np.mean(y * y)) + 1e-12)
 
 
-def synthesize_tts(job: TTSJob, *, timeout: float = 60.0) -> tuple[np.ndarray, int]:
+def room_tone(x: np.ndarray, fs: int, *, frame_s: float = 0.02, quantile: float = 0.2
+              ) -> np.ndarray:
+    """The quietest ``quantile`` of ``frame_s`` frames of a real recording, concatenated and
+    scaled to unit RMS: its room tone (empty when there is none, e.g. digital silence)."""
+    n = int(frame_s * fs)
+    if len(x) < 10 * n:
+        return np.zeros(0)
+    fr = np.asarray(x[: len(x) // n * n], dtype=np.float64).reshape(-1, n)
+    e = np.mean(fr * fr, axis=1)
+    q = fr[e <= np.quantile(e, quantile)].ravel()
+    sd = float(np.std(q))
+    return q / sd if sd > 1e-6 else np.zeros(0)
+
+
+def synthesize_tts(job: TTSJob, *, timeout: float = 60.0,
+                   noise_bank: list[np.ndarray] | None = None, bank_fs: int = 16000
+                   ) -> tuple[np.ndarray, int]:
     """Run espeak-ng for ``job``; the signal (float64, mono, noise floor added) and its rate.
+
+    With ``noise_bank`` (unit-RMS room tones at ``bank_fs``, see :func:`room_tone`), the
+    speech is resampled to ``bank_fs`` and one of them, chosen by the job's noise seed, is its
+    floor; otherwise shaped white noise at espeak-ng's own rate.
 
     Raises RuntimeError with espeak-ng's message when it fails or is not installed."""
     import soundfile as sf
@@ -160,7 +184,17 @@ def synthesize_tts(job: TTSJob, *, timeout: float = 60.0) -> tuple[np.ndarray, i
     x, fs = sf.read(io.BytesIO(bytes(data)), dtype="float64", always_2d=True)
     x = x.mean(axis=1)
     rng = np.random.default_rng(job.noise_seed)
+    bank = [b for b in (noise_bank or []) if len(b)]
+    if bank:
+        from detectors.audio._common import resample_to
+
+        x, fs = resample_to(x, int(fs), bank_fs), bank_fs
+        tone = bank[int(rng.integers(len(bank)))]
+        start = int(rng.integers(len(tone)))
+        noise = np.resize(np.roll(tone, -start), len(x))
+    else:
+        noise = _mic_noise(len(x), int(fs), rng)
     voiced = np.abs(x) > 1e-4
     rms = float(np.sqrt(np.mean(x[voiced] ** 2))) if voiced.any() else 0.1
-    x = x + _mic_noise(len(x), fs, rng) * rms * 10 ** (-job.snr_db / 20)
+    x = x + noise * rms * 10 ** (-job.snr_db / 20)
     return x, int(fs)

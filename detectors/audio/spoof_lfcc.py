@@ -17,6 +17,12 @@ ways, all to stop the model from learning a channel instead of synthesis (see
 The GMMs are trained by ``training/train_audio_spoof.py``; the per-file mean LLR is mapped to a
 probability by a logistic calibration fitted on held-out (group k-fold) scores.
 
+Text-to-speech family (``tts_*`` tensors, in the shipped model): a third GMM, trained on
+espeak-ng speech only (``training/tts_speech.py``), scored against the same bona fide GMM. A
+file is judged by the family (``spoof`` or ``tts``) whose mean LLR is larger, as the trainer
+scores it: a separate family leaves the spoof GMM as it is, where pooling formant synthesis
+into it lost the neural vocoders (model card).
+
 Optional phase pair (a model file with ``phase_*`` tensors, ``train_audio_spoof.py --phase``;
 the shipped model has none): a second GMM pair on :func:`phase_coherence` and
 :func:`excitation_peakiness`, which see the phase that LFCC discard (Griffin-Lim keeps the
@@ -296,6 +302,25 @@ class SpoofModel:
                                        tensors["phase_spoof_means"],
                                        tensors["phase_spoof_variances"])
             self.sd_lfcc, self.sd_phase = (float(v) for v in tensors["fusion_scale"])
+        # a text-to-speech family (train_audio_spoof.py --tts): a third GMM, scored against
+        # the same bona fide GMM; a file is judged by the family whose mean LLR is larger
+        self.has_tts = "tts_means" in tensors
+        if self.has_tts:
+            self.tts = DiagGMM(tensors["tts_weights"], tensors["tts_means"],
+                               tensors["tts_variances"])
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """Names of the columns of :meth:`frame_llrs`."""
+        return ("spoof", "tts") if self.has_tts else ("spoof",)
+
+    def frame_llrs(self, feats: np.ndarray, phase: np.ndarray | None = None) -> np.ndarray:
+        """Per-frame scores, one column per family (:attr:`families`): the spoof family is
+        :meth:`frame_llr`; the TTS family, LLR of the TTS GMM against the bona fide one."""
+        cols = [self.frame_llr(feats, phase)]
+        if self.has_tts:
+            cols.append(self.tts.loglik(feats) - self.bona.loglik(feats))
+        return np.stack(cols, axis=1)
 
     def frame_llr(self, feats: np.ndarray, phase: np.ndarray | None = None) -> np.ndarray:
         """Per-frame score: the LFCC LLR, or (phase model) LLR_lfcc / sd_lfcc +
@@ -346,15 +371,16 @@ def _budgeted(x: np.ndarray, fs: int) -> list[tuple[float, np.ndarray]]:
 
 
 @detector(name="spoof_lfcc", version=VERSION, modalities=("audio", "video"),
-          method="LFCC (0-4 kHz, deltas, CMN) scored by bona fide and spoof GMMs; calibrated "
+          method="LFCC (0-8 kHz in the shipped model, deltas, CMN) scored by bona fide and "
+                 "spoof GMMs (and a text-to-speech GMM where the model has one); calibrated "
                  "log-likelihood ratio, per-second windows located in time",
           reference="Sahidullah, Kinnunen & Hanilci (2015), 'A comparison of features for "
                     "synthetic speech detection', Interspeech 2015; Todisco et al. (2019), "
                     "'ASVspoof 2019: future horizons in spoofed and fake audio detection', "
                     "Interspeech 2019",
           limits="Trained on a small set: a few dozen real speakers, re-syntheses made by WORLD, "
-                 "Griffin-Lim and an LPC vocoder, 16 GAN-vocoder clips of one LJSpeech speaker "
-                 "and 6 YouTube voice clones. Modern neural TTS, noisy or music-laden audio, "
+                 "Griffin-Lim and an LPC vocoder, espeak-ng text-to-speech, 16 GAN-vocoder "
+                 "clips of one LJSpeech speaker and 6 YouTube voice clones. Modern neural TTS, noisy or music-laden audio, "
                  "and non-speech are outside what it has seen; see the model card.",
           artifacts=("generator_fingerprint",), params={"budget_s": BUDGET_S},
           localizes=True, weight_files=("resources/models/audio_spoof_lfcc.safetensors",))
@@ -397,14 +423,17 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
         f, ph, t = speech_frames(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
                                   n_ceps=model.n_ceps, phase=model.has_phase)
         if len(f):
-            all_llr.append(model.frame_llr(f, ph))
+            all_llr.append(model.frame_llrs(f, ph))
             all_t.append(t + off)
-    llr = np.concatenate(all_llr) if all_llr else np.zeros(0)
+    llrs = np.concatenate(all_llr) if all_llr else np.zeros((0, len(model.families)))
     times = np.concatenate(all_t) if all_t else np.zeros(0)
-    if len(llr) < 50:
+    if len(llrs) < 50:
         return DetectorResult.not_applicable("spoof_lfcc", VERSION,
                                              "less than 0.5 s of speech-like audio")
-    mean_llr = float(np.mean(llr))
+    family_means = llrs.mean(axis=0)
+    best = int(np.argmax(family_means))   # the training script scores files the same way
+    llr = llrs[:, best]
+    mean_llr = float(family_means[best])
     score = model.probability(mean_llr)
     spans = []
     end = float(times[-1])
@@ -416,11 +445,14 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
                 spans.append((float(s), float(s + 1.0), w))
     spans = merge_spans(spans)
     findings = span_findings(spans, artifact="generator_fingerprint", detector="spoof_lfcc",
-                             measurement=("LFCC + phase GMM fused log-likelihood ratio "
+                             measurement=("LFCC-GMM log-likelihood ratio (text-to-speech - "
+                                          "bona fide)" if model.families[best] == "tts" else
+                                          "LFCC + phase GMM fused log-likelihood ratio "
                                           "(spoof - bona fide, standardised)"
                                           if model.has_phase else
                                           "LFCC-GMM log-likelihood ratio (spoof - bona fide)"),
-                             unit="sd/frame" if model.has_phase else "nats/frame",
+                             unit=("sd/frame" if model.has_phase and model.families[best] ==
+                                   "spoof" else "nats/frame"),
                              reference=float(-model.calib_b / model.calib_a),
                              strength_fn=model.probability, low_hz=0.0, high_hz=model.fmax)
     return DetectorResult(
@@ -428,4 +460,7 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
         runtime=time.perf_counter() - t0,
         params={"fmax": model.fmax, "n_ceps": model.n_ceps, "budget_s": BUDGET_S},
         extras={"mean_llr": mean_llr, "speech_frames": int(len(llr)),
+                "family": model.families[best],
+                "family_mean_llr": {k: round(float(v), 4)
+                                    for k, v in zip(model.families, family_means)},
                 "model_sha256": model_sha256(Path(path))})

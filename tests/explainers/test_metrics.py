@@ -116,3 +116,25 @@ def test_weighted_auc_brier_ece_match_repeating_items():
     assert roc_auc(truth, p, weights=[1] * 5) == pytest.approx(roc_auc(truth, p))
     with pytest.raises(ValueError):
         brier_score(truth, p, weights=[0] * 5)
+
+
+def test_calibrated_ece_floor_is_what_sampling_alone_gives():
+    """A perfectly calibrated model still shows an ECE on a small sample; the floor estimates
+    it, and shrinks as the sample grows."""
+    import numpy as np
+
+    from explainers.metrics import calibrated_ece_floor, expected_calibration_error
+
+    rng = np.random.default_rng(3)
+    small = rng.uniform(0, 1, 100)
+    large = rng.uniform(0, 1, 5000)
+    f_small, f_large = calibrated_ece_floor(small.tolist()), calibrated_ece_floor(large.tolist())
+    assert 0.02 < f_small < 0.12 and f_large < f_small / 3
+    # labels drawn from the probabilities themselves land near the floor, on average
+    draws = [expected_calibration_error(
+        ["manipulated" if v else "authentic" for v in rng.random(100) < small], small.tolist())
+        for _ in range(100)]
+    assert abs(np.mean(draws) - f_small) < 0.01
+    # unequal weights mean fewer effective items: a higher floor
+    w = np.where(np.arange(100) % 7 == 0, 6.0, 1.0 / 6)
+    assert calibrated_ece_floor(small.tolist(), weights=w.tolist()) > f_small

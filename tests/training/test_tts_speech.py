@@ -34,3 +34,28 @@ def test_synthesis_gives_speech_with_a_noise_floor():
     rms = np.sqrt(np.mean(x[: len(x) // frame * frame].reshape(-1, frame) ** 2, axis=1))
     assert rms.min() > 0                        # no digital silence between words
     assert np.percentile(rms, 95) / rms.min() > 10  # but speech well above the floor
+
+
+def test_room_tone_is_the_quiet_part_of_a_recording_at_unit_rms():
+    fs = 16000
+    rng = np.random.default_rng(0)
+    x = 0.01 * rng.standard_normal(fs * 2)
+    x[: fs] += 0.5 * np.sin(2 * np.pi * 200 * np.arange(fs) / fs)   # a loud first second
+    tone = T.room_tone(x, fs)
+    assert 0 < len(tone) <= 0.2 * len(x) + 320
+    assert np.isclose(np.std(tone), 1.0)
+    # drawn from the quiet second half: no trace of the 200 Hz tone
+    spec = np.abs(np.fft.rfft(tone[:8000]))
+    assert spec[100] < 5 * np.median(spec)
+    assert len(T.room_tone(np.zeros(fs), fs)) == 0                   # digital silence: none
+
+
+@pytest.mark.skipif(not T.espeak_available(), reason="espeak-ng is not installed")
+def test_a_noise_bank_gives_the_floor_at_its_own_rate():
+    job = T.tts_jobs(1, 0)[0]
+    bank = [np.random.default_rng(1).standard_normal(16000)]
+    x, fs = T.synthesize_tts(job, noise_bank=bank, bank_fs=16000)
+    y, fs2 = T.synthesize_tts(job, noise_bank=bank, bank_fs=16000)
+    assert fs == fs2 == 16000 and np.array_equal(x, y)               # deterministic
+    z, fs3 = T.synthesize_tts(job)
+    assert fs3 != 16000                                              # espeak-ng's own rate

@@ -192,3 +192,45 @@ def test_detector_runs_a_phase_model(speechlike, tmp_path):
     parts = ((m.spoof.loglik(f) - m.bona.loglik(f)) / 2.0
              + (m.phase_spoof.loglik(ph) - m.phase_bona.loglik(ph)) / 4.0)
     assert np.isclose(r.extras["mean_llr"], want) and np.isclose(want, parts.mean())
+
+
+def _tts_model(tmp_path, feats: np.ndarray, *, tts_near: bool, with_tts: bool = True):
+    """A model file with arbitrary bona fide and spoof GMMs and a text-to-speech GMM that sits
+    on ``feats`` (``tts_near``) or far away from them."""
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(11)
+    d, k = feats.shape[1], 4
+    t = {"config": np.array([4000.0, 40.0, 30.0]), "calibration": np.array([1.0, 0.0])}
+    for cls in ("bona", "spoof"):
+        t[f"{cls}_weights"] = np.full(k, 1.0 / k)
+        t[f"{cls}_means"] = rng.normal(0, 1, (k, d))
+        t[f"{cls}_variances"] = np.full((k, d), 4.0)
+    if with_tts:
+        centre = feats.mean(axis=0) if tts_near else feats.mean(axis=0) + 50.0
+        t["tts_weights"] = np.ones(1)
+        t["tts_means"] = centre[None, :]
+        t["tts_variances"] = feats.var(axis=0)[None, :] + 1e-3
+    path = tmp_path / f"tts_{tts_near}_{with_tts}.safetensors"
+    save_file(t, str(path), metadata={"format": "triage.spoof_lfcc.v1"})
+    return path
+
+
+def test_a_text_to_speech_family_judges_the_file_when_its_llr_is_larger(speechlike, tmp_path):
+    """train_audio_spoof.py --tts: a file is scored by the family (spoof, tts) whose mean LLR
+    against the bona fide GMM is larger; with the TTS GMM far away the score is the spoof
+    family's, exactly as a model without one."""
+    x = speechlike(3.0, FS, seed=41)
+    f, _, _ = S.speech_frames(x, FS, fmax=4000.0, n_filters=40, n_ceps=30, phase=False)
+    near = S.spoof_lfcc((x, FS), model_path=str(_tts_model(tmp_path, f, tts_near=True)))
+    far = S.spoof_lfcc((x, FS), model_path=str(_tts_model(tmp_path, f, tts_near=False)))
+    plain = S.spoof_lfcc((x, FS), model_path=str(_tts_model(tmp_path, f, tts_near=False,
+                                                              with_tts=False)))
+    assert near.extras["family"] == "tts"
+    fam = near.extras["family_mean_llr"]
+    assert fam["tts"] > fam["spoof"] and np.isclose(near.extras["mean_llr"], fam["tts"], atol=1e-3)
+    assert near.score > plain.score
+    assert far.extras["family"] == "spoof" and plain.extras["family"] == "spoof"
+    assert np.isclose(far.score, plain.score) and np.isclose(far.extras["mean_llr"],
+                                                             plain.extras["mean_llr"])
+    assert near.findings and all("text-to-speech" in fd.measurement.name for fd in near.findings)

@@ -13,7 +13,8 @@ how they were obtained recorded in that file); otherwise every detector weighs 1
 high-precision detectors weigh :data:`HIGH_PRECISION_WEIGHT` when confident.
 
 Verdict bands: probability >= ``manipulated_at`` -> ``likely_manipulated``; <= ``authentic_at``
--> ``likely_authentic``; between, or with no applicable detector, ``inconclusive``.
+-> ``likely_authentic``; between, or with no applicable detector, or (fitted models) when the
+detectors that ran hold less than ``MIN_COVERAGE`` of the fitted weight, ``inconclusive``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ _EPS = 1e-4
 #: spliced photo. High-precision detectors (a signed credential, declared metadata) are exempt.
 FLOOR = 0.02
 ABSENCE = 0.25
+#: A fitted fusion gives a verdict only when the detectors that ran hold at least this share of
+#: its weight (high-precision detectors aside). Below it, the probability is mostly the fitted
+#: bias, a prior learned from the fit's mix of items, and the verdict is "inconclusive": a video
+#: without a face, where only the container check applies, is not "likely authentic" because
+#: the face-less clips of the development corpus happened to be authentic.
+MIN_COVERAGE = 0.25
 
 
 def logit(p: float, eps: float = _EPS) -> float:
@@ -129,7 +136,15 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
         contributions = {r.name: model.weight(r) * evidence(r) / total_w for r in usable}
     pooled = model.scale * sum(contributions.values()) + model.bias
     probability = sigmoid(pooled)
-    if probability >= model.manipulated_at:
+    method = model.method
+    coverage = weight_coverage(usable, model)
+    confident = any(model.weight(r) >= HIGH_PRECISION_WEIGHT for r in usable
+                    if r.name in HIGH_PRECISION)
+    if coverage is not None and coverage < MIN_COVERAGE and not confident:
+        label = "inconclusive"
+        method += (f"; the detectors that ran hold {coverage:.0%} of the fitted weight, under "
+                   f"{MIN_COVERAGE:.0%}: too little evidence for a verdict")
+    elif probability >= model.manipulated_at:
         label = "likely_manipulated"
     elif probability <= model.authentic_at:
         label = "likely_authentic"
@@ -139,4 +154,18 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
     drivers = [name for name, c in sorted(contributions.items(), key=lambda kv: -sign * kv[1])
                if sign * c > 0][:3]
     return Verdict(label=label, probability=probability, drivers=drivers,
-                   contributions=contributions, method=model.method)
+                   contributions=contributions, method=method)
+
+
+def weight_coverage(usable: Iterable[DetectorResult], model: FusionModel) -> float | None:
+    """Share of a fitted (``sum``) model's weight held by the detectors in ``usable``,
+    high-precision detectors left out of both sides; None for an unfitted model or one whose
+    weights are all zero."""
+    if model.pooling != "sum":
+        return None
+    total = sum(w for d, w in model.weights.items() if d not in HIGH_PRECISION and w > 0)
+    if total <= 0:
+        return None
+    ran = {r.name for r in usable}
+    return sum(w for d, w in model.weights.items()
+               if d in ran and d not in HIGH_PRECISION and w > 0) / total

@@ -11,7 +11,8 @@ own surroundings in the same frame, so that exposure, bitrate and global sharpne
   border against the bands just inside and outside it, the trace of the blending boundary that
   Face X-ray (Li et al. 2020) learns to see;
 - ``sharpness_log_ratio``: log of the Laplacian energy per unit contrast, face over surroundings
-  (an upscaled generated face lacks the finest detail);
+  (an upscaled generated face lacks the finest detail); only a deficit counts (version 1.1):
+  a face sharper than a defocused background is how a camera focuses, not a trace;
 - ``spectral_peak_excess``: how much more the face's residual spectrum is peaked (periodic
   resampling replicas; Durall et al. 2020) than a patch of the surroundings.
 
@@ -36,7 +37,7 @@ from triage_app.model import DetectorResult, Finding, FrameSpan, Measurement
 from . import _pass as P
 
 NAME = "video_face_frames"
-VERSION = "1.0"
+VERSION = "1.1"
 
 #: Logistic constants per measure (x0, k): x0 is where the measure becomes more likely under
 #: manipulation than under a camera capture.
@@ -45,8 +46,10 @@ VERSION = "1.0"
 #: - ring response 0.8 (a 2.2x energy bump on one band relative to its neighbours): the
 #:   natural jaw line and hairline already give bumps up to ~0.75 on the camera faces we looked
 #:   at (observed range of the authentic FF++ clips, not a fit).
-#: - sharpness |log ratio| 1.2 (a factor 3.3): skin is smoother than hair or background, so
-#:   only a large deficit is taken as evidence.
+#: - sharpness deficit (minus the log ratio) 1.2 (a factor 3.3): skin is smoother than hair or
+#:   background, so only a large deficit is taken as evidence. Version 1.0 took the absolute
+#:   value, and so scored the sharp faces of focused news footage in front of a blurred studio
+#:   (log ratio +1.2 on two authentic FF++ clips) as half-way suspicious.
 #: - spectral peak excess 0.8 (the face spectrum's peak-to-median ratio 2.2 times the
 #:   surroundings').
 CALIBRATION = {
@@ -171,6 +174,16 @@ def _peakedness(patch: np.ndarray) -> float:
 # --------------------------------------------------------------------------- detector
 
 
+def _as_evidence(name: str, values: np.ndarray) -> np.ndarray:
+    """The measure as evidence (larger = more suspicious): a noise mismatch either way, a
+    sharpness deficit only, the other two as measured."""
+    if name == "noise_log_ratio":
+        return np.abs(values)
+    if name == "sharpness_log_ratio":
+        return -values
+    return values
+
+
 @detector(
     name=NAME, version=VERSION, modalities=("video",),
     method="Image measurements on the tracked face at source resolution (budgeted frames of "
@@ -202,9 +215,9 @@ def video_face_frames(media) -> DetectorResult:
                                              runtime=time.perf_counter() - t0)
     rows = [face_measurements(d.gray, d.face) for d in vp.deep]
     per = {k: np.array([r[k] for r in rows], float) for k in CALIBRATION}
-    agg = {k: float(np.nanmedian(np.abs(v) if k in ("noise_log_ratio", "sharpness_log_ratio")
-                                 else v)) if np.isfinite(v).any() else math.nan
-           for k, v in per.items()}
+    evid = {k: _as_evidence(k, v) for k, v in per.items()}
+    agg = {k: float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan
+           for k, v in evid.items()}
     raw = {k: P.logistic(v, **CALIBRATION[k]) for k, v in agg.items() if math.isfinite(v)}
     probs = {k: P.bounded(v) for k, v in raw.items()}
     wsum = sum(WEIGHTS[k] for k in probs)
@@ -214,12 +227,13 @@ def video_face_frames(media) -> DetectorResult:
     findings: list[Finding] = []
     art = {"noise_log_ratio": ("noise", "face/surroundings noise floor |log ratio|"),
            "ring_response": ("blending_artifacts", "blending-boundary band energy peak"),
-           "sharpness_log_ratio": ("blending_artifacts", "face/surroundings sharpness |log ratio|"),
+           "sharpness_log_ratio": ("blending_artifacts",
+                                   "face/surroundings sharpness deficit (-log ratio)"),
            "spectral_peak_excess": ("blending_artifacts", "face residual spectrum peak excess")}
     times = np.array([d.time for d in vp.deep])
     idxs = np.array([d.index for d in vp.deep])
     for k, (artifact, label) in art.items():
-        v = np.abs(per[k]) if k in ("noise_log_ratio", "sharpness_log_ratio") else per[k]
+        v = evid[k]
         x0 = CALIBRATION[k]["x0"]
         hit = np.nan_to_num(v, nan=-np.inf) > x0
         if not math.isfinite(agg[k]) or raw.get(k, 0) < 0.7:

@@ -81,3 +81,31 @@ def test_absence_of_one_trace_cannot_vouch_for_authenticity() -> None:
     v = fuse([ok("generator_fingerprint", 0.001), ok("metadata", 0.65),
               ok("noise_inconsistency", 0.7)], "image", model=MEAN)
     assert v.probability > 0.35
+
+
+def test_too_little_of_the_fitted_weight_gives_no_verdict():
+    """A fitted fusion whose applicable detectors hold under MIN_COVERAGE of its weight says
+    inconclusive, whatever its bias makes of the probability (a face-less video where only the
+    container check ran was called "likely authentic" by the bias alone)."""
+    from detectors.ensemble import MIN_COVERAGE, FusionModel, fuse, weight_coverage
+    from triage_app.model import DetectorResult
+
+    model = FusionModel(weights={"face": 0.9, "temporal": 0.9, "container": 0.1, "metadata": 0.5},
+                        bias=-2.0, pooling="sum", centers={"metadata": 0.0})
+
+    def ok(name, score):
+        return DetectorResult(name=name, version="1", status="ok", score=score)
+
+    little = [ok("container", 0.5), ok("metadata", 0.5)]
+    assert weight_coverage(little, model) < MIN_COVERAGE
+    v = fuse(little, "video", model=model)
+    assert v.label == "inconclusive" and v.probability < model.authentic_at
+    assert "too little evidence" in v.method
+    enough = little + [ok("face", 0.3), ok("temporal", 0.3)]
+    assert weight_coverage(enough, model) == 1.0
+    assert fuse(enough, "video", model=model).label == "likely_authentic"
+    # a confident high-precision finding decides on its own
+    declared = [ok("container", 0.5), ok("metadata", 0.99)]
+    assert fuse(declared, "video", model=model).label == "likely_manipulated"
+    # unfitted (mean) pooling has no coverage rule
+    assert weight_coverage(little, FusionModel()) is None

@@ -105,3 +105,13 @@ def test_held_out_figures_are_also_reported_over_several_fold_assignments(tmp_pa
         assert rep[k]["min"] <= img["cross_validation"][k] + 1e-4
         assert img["cross_validation"][k] <= rep[k]["max"] + 1e-4
     assert rep["auc"]["min"] > 0.8
+
+
+def test_generated_video_pieces_share_the_fold_of_their_clip_and_its_fakes():
+    corpus_fake = {"path": "ffpp_c23/manipulated/Deepfakes_519_515.mp4", "source": "ffpp_c23"}
+    piece = {"path": "generated/self_blend/ffpp_c23/authentic/youtube_519.mp4#3",
+             "source": "generated_video", "origin": "ffpp_c23/authentic/youtube_519.mp4",
+             "origin_source": "ffpp_c23"}
+    other = dict(piece, origin="ffpp_c23/authentic/youtube_634.mp4")
+    assert F.group_of(piece) == F.group_of(corpus_fake) == "ffpp:519"
+    assert F.group_of(other) != F.group_of(piece)

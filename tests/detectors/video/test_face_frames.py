@@ -62,3 +62,16 @@ def test_smoothed_pasted_face_scores_higher(plain_face, face_photo, video_dir):
     assert rf.score > rr.score + 0.1
     assert "budget" in rf.extras and rf.extras["deep_frames"] >= 3
     assert all(isinstance(f.location.box.w, int) for f in rf.findings if f.location.box)
+
+
+def test_only_a_sharpness_deficit_is_evidence():
+    """Version 1.1: a face sharper than a defocused background is how cameras focus (news
+    footage), not a trace; a face blurrier than its surroundings (an upscaled generated face)
+    is. Version 1.0 took |log ratio| and scored both the same."""
+    from detectors.video.face_frames import _as_evidence
+
+    ratio = np.array([1.2, -1.2, 0.0])
+    ev = _as_evidence("sharpness_log_ratio", ratio)
+    assert ev[1] > ev[2] > ev[0]
+    assert list(_as_evidence("noise_log_ratio", ratio)) == [1.2, 1.2, 0.0]   # either way
+    assert list(_as_evidence("ring_response", ratio)) == list(ratio)

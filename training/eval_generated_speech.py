@@ -26,10 +26,11 @@ out-of-fold report, for ``fit_ensemble.py --oof-spoof``) and ``fit_weight`` (1 f
 fide version, 1/6 for each of its six manipulated versions: one original and its edits weigh
 the same in the fusion fit, so the fitted prior is not the generator's 6:1).
 
-Text-to-speech (``--tts``, default on; needs espeak-ng): the spoof trainer's espeak-ng jobs
-(``training/tts_speech.py``), each labelled manipulated (``tts_espeak`` / ``tts_klatt``), with
-``origin`` its synthesiser (one fold per synthesiser, as in the trainer), its trainer key as
-``oof_key`` and ``fit_weight`` 1/6 (the 60 together weigh as ten originals).
+Text-to-speech (``--tts``, default on; needs espeak-ng and Festival): the spoof trainer's TTS
+jobs (``training/tts_speech.py``), each labelled manipulated (``tts_espeak``, ``tts_klatt``,
+``tts_festival_diphone``, ``tts_festival_hts``), with ``origin`` its synthesiser (one fold per
+synthesiser, as in the trainer), its trainer key as ``oof_key`` and ``fit_weight`` 1/6 (the
+100 together weigh as about 17 originals).
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="also score the spoof trainer's espeak-ng utterances")
     ap.add_argument("--tts-utterances", type=int, default=60,
                     help="the spoof trainer's --tts-utterances")
+    ap.add_argument("--festival-utterances", type=int, default=40,
+                    help="the spoof trainer's --festival-utterances")
     args = ap.parse_args(argv)
     corpus = Path(args.corpus)
     cache = Path(args.cache) if args.cache else None
@@ -138,14 +141,13 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
     if args.tts:
         from training.train_audio_spoof import _cached_tts, tts_noise_bank
-        from training.tts_speech import espeak_available, tts_jobs
+        from training.tts_speech import espeak_available, standard_jobs
 
         if not espeak_available():
             ap.error("--tts needs the espeak-ng program (Debian: apt-get install espeak-ng); "
                      "or pass --no-tts")
-        n_klatt = args.tts_utterances // 3
         bank = tts_noise_bank(bona)   # the trainer's: the same bona fide files, in order
-        for job in tts_jobs(args.tts_utterances - n_klatt, n_klatt):
+        for job in standard_jobs(args.tts_utterances, args.festival_utterances):
             x, fs = _cached_tts(job, cache, bank)
             method = f"tts_{job.synthesiser}"
             name = f"generated/{method}/{job.key}"

@@ -44,10 +44,12 @@ vocoders or voice clones. Hence not shipped. The detector loads such a model if 
 
 Text-to-speech (``--tts``, default on)
 --------------------------------------
-Spoof utterances made from text by espeak-ng (``training/tts_speech.py``: its default
-synthesiser and the Klatt synthesiser, each a CV group of its own, so that each is scored by
-a model whose TTS GMM saw only the other; over real room tone taken from the bona fide files;
-needs the ``espeak-ng`` program, Debian 1.51). With ``--tts-mode family`` (default) they train
+Spoof utterances made from text (``training/tts_speech.py``) by espeak-ng (its default
+synthesiser and the Klatt synthesiser) and Festival (diphone and HTS voices), each synthesiser a
+CV group of its own, so that each is scored by a model whose TTS GMM saw only the others; over
+real room tone taken from the bona fide files. Needs the programs: Debian ``apt-get install
+espeak-ng festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts`` (or ``--no-tts``,
+``--festival-utterances 0``). With ``--tts-mode family`` (default) they train
 a third GMM of their own (``--tts-components``), scored against the same bona fide GMM, and a
 file's score is the larger of the two families' mean LLRs: the spoof GMM sees exactly the
 utterances it sees with ``--no-tts``. With ``--tts-mode pooled`` they join the spoof GMM, which
@@ -80,8 +82,8 @@ if str(ROOT) not in sys.path:
 from detectors.audio import spoof_lfcc as S  # noqa: E402
 from detectors.audio._common import read_audio_file  # noqa: E402
 from training.synth_speech import METHODS, synthesize  # noqa: E402
-from training.tts_speech import (TTSJob, espeak_available, room_tone,  # noqa: E402
-                                 synthesize_tts, tts_jobs)
+from training.tts_speech import (TTSJob, espeak_available, festival_available,  # noqa: E402
+                                 room_tone, standard_jobs, synthesize_tts)
 
 
 @dataclass
@@ -271,8 +273,11 @@ def main(argv: list[str] | None = None) -> int:
                          "mean LLRs; pooled: TTS frames join the one spoof GMM")
     ap.add_argument("--tts-components", type=int, default=16)
     ap.add_argument("--tts-utterances", type=int, default=60,
-                    help="how many text-to-speech utterances (two thirds default synthesiser, "
+                    help="how many espeak-ng utterances (two thirds default synthesiser, "
                          "one third Klatt)")
+    ap.add_argument("--festival-utterances", type=int, default=40,
+                    help="how many Festival utterances (half diphone, half HTS; needs "
+                         "text2wave and the voices; 0 for none)")
     ap.add_argument("--codec-augment", action=argparse.BooleanOptionalAction, default=True,
                     help="train also on a lossy-codec round trip of every utterance (same "
                          "label and group; metrics are on the originals only; default on)")
@@ -321,9 +326,12 @@ def main(argv: list[str] | None = None) -> int:
         if not espeak_available():
             ap.error("--tts needs the espeak-ng program (Debian: apt-get install espeak-ng); "
                      "or pass --no-tts")
-        n_klatt = args.tts_utterances // 3
+        if args.festival_utterances and not festival_available():
+            ap.error("--festival-utterances needs Festival (Debian: apt-get install festival "
+                     "festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts); or pass 0")
         bank = tts_noise_bank(bona_x16)
-        for job in tts_jobs(args.tts_utterances - n_klatt, n_klatt):  # fixed: seeds vary the fit only
+        # fixed jobs: seeds vary the fit only
+        for job in standard_jobs(args.tts_utterances, args.festival_utterances):
             x, fs = _cached_tts(job, cache, bank)
             group = f"tts_{job.synthesiser}"
             add(Utt(job.key, job.key, 1, group, "tts", group), x, fs, S.preprocess(x, fs))

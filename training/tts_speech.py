@@ -1,4 +1,5 @@
-"""Text-to-speech from espeak-ng, for training the spoof model on synthesis it has not re-made.
+"""Text-to-speech from espeak-ng and Festival, for training the spoof model on synthesis it has
+not re-made.
 
 ``training/synth_speech.py`` re-synthesises real utterances (same speaker, words and channel,
 only the synthesis differs). This module adds the other kind the issue asks for: speech made
@@ -8,6 +9,14 @@ NG 1.51, Debian package ``espeak-ng``) has two synthesisers, and both are used:
 - its default one, which builds voiced sounds from formant-shaped harmonic spectra per pitch
   period (the "robot voice" of screen readers and cheap robocalls);
 - the Klatt cascade/parallel formant synthesiser (Klatt 1980), voice variants ``klatt*``.
+
+and two of the Festival Speech Synthesis System's (Black, Taylor & Caley; Debian ``festival``
+2.5 with ``festvox-kallpc16k``, ``festvox-kdlpc16k`` and ``festvox-us-slt-hts``):
+
+- ``festival_diphone``: diphone concatenation with residual-excited LPC (voices kal and ked,
+  16 kHz);
+- ``festival_hts``: HMM-based statistical parametric synthesis (Zen et al. 2007; the CMU
+  ARCTIC slt voice, 32 kHz), the family neural TTS grew out of.
 
 Each job is one sentence in one accent, voice variant, speed and pitch, chosen by a seeded
 generator. The output (22.05 kHz, digitally clean) gets a noise floor at a random SNR (25 to
@@ -23,6 +32,10 @@ The sentences are ours (plain English prose, written for this purpose, none from
 
 References
 ----------
+Zen H., Nose T., Yamagishi J., Sako S., Masuko T., Black A. W., Tokuda K. (2007). The HMM-based
+speech synthesis system (HTS) version 2.0. Proc. ISCA SSW6, 294-299.
+Black A. W., Taylor P., Caley R. The Festival Speech Synthesis System, University of
+Edinburgh (the Debian build is used as installed).
 Klatt D. H. (1980). Software for a cascade/parallel formant synthesizer. J. Acoust. Soc. Am.
 67(3), 971-995.
 eSpeak NG, https://github.com/espeak-ng/espeak-ng (the Debian build is used as installed).
@@ -88,15 +101,20 @@ DEFAULT_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", 
 KLATT_VARIANTS = ("klatt", "klatt2", "klatt3", "klatt4", "klatt5", "klatt6")
 
 ESPEAK = "espeak-ng"
+TEXT2WAVE = "text2wave"   # Festival's command-line front end
+#: Festival voices per synthesiser (Debian packages festvox-kallpc16k, festvox-kdlpc16k,
+#: festvox-us-slt-hts).
+FESTIVAL_VOICES = {"festival_diphone": ("kal_diphone", "ked_diphone"),
+                   "festival_hts": ("cmu_us_slt_arctic_hts",)}
 
 
 @dataclass(frozen=True)
 class TTSJob:
     """One sentence in one voice; ``key`` is stable across runs (it names the job)."""
 
-    synthesiser: str   # "espeak" (default synthesiser) or "klatt"
-    voice: str         # espeak-ng -v argument, e.g. "en-gb+m3"
-    speed: int         # words per minute
+    synthesiser: str   # "espeak", "klatt", "festival_diphone" or "festival_hts"
+    voice: str         # espeak-ng -v argument ("en-gb+m3") or a Festival voice name
+    speed: int         # words per minute (Festival: as a duration stretch of 170 / speed)
     pitch: int         # 0..99
     text: str
     snr_db: float
@@ -113,9 +131,26 @@ def espeak_available() -> bool:
     return shutil.which(ESPEAK) is not None
 
 
-def tts_jobs(n_default: int = 40, n_klatt: int = 20, seed: int = 0) -> list[TTSJob]:
+def festival_available() -> bool:
+    return shutil.which(TEXT2WAVE) is not None
+
+
+def standard_jobs(espeak_utterances: int, festival_utterances: int) -> list[TTSJob]:
+    """The spoof trainer's jobs (and ``eval_generated_speech.py``'s): two thirds of
+    ``espeak_utterances`` by the default synthesiser, one third Klatt; half of
+    ``festival_utterances`` diphone, half HTS."""
+    n_klatt = espeak_utterances // 3
+    n_hts = festival_utterances // 2
+    return tts_jobs(espeak_utterances - n_klatt, n_klatt, n_diphone=festival_utterances - n_hts,
+                    n_hts=n_hts)
+
+
+def tts_jobs(n_default: int = 40, n_klatt: int = 20, seed: int = 0, *, n_diphone: int = 0,
+             n_hts: int = 0) -> list[TTSJob]:
     """Deterministic jobs: each sentence once per synthesiser (cycling through the sentences),
-    with accent, variant, speed, pitch and SNR drawn from a generator seeded by ``seed``."""
+    with accent, variant, speed, pitch and SNR drawn from a generator seeded by ``seed``. The
+    Festival jobs come after the espeak-ng ones and draw after them, so that adding them
+    leaves the espeak-ng jobs as they were."""
     rng = np.random.default_rng(seed)
     jobs = []
     for synth, variants, n in (("espeak", DEFAULT_VARIANTS, n_default),
@@ -125,6 +160,14 @@ def tts_jobs(n_default: int = 40, n_klatt: int = 20, seed: int = 0) -> list[TTSJ
             variant = variants[int(rng.integers(len(variants)))]
             jobs.append(TTSJob(synth, f"{accent}+{variant}", int(rng.integers(130, 191)),
                                int(rng.integers(30, 71)), SENTENCES[i % len(SENTENCES)],
+                               float(rng.uniform(25.0, 45.0)), int(rng.integers(2**31))))
+    for synth, n in (("festival_diphone", n_diphone), ("festival_hts", n_hts)):
+        voices = FESTIVAL_VOICES[synth]
+        for i in range(n):
+            voice = voices[int(rng.integers(len(voices)))]
+            # start the sentences elsewhere than espeak-ng did, so each engine reads others
+            text = SENTENCES[(i + 13 * (1 + len(jobs) % 3)) % len(SENTENCES)]
+            jobs.append(TTSJob(synth, voice, int(rng.integers(140, 201)), 0, text,
                                float(rng.uniform(25.0, 45.0)), int(rng.integers(2**31))))
     return jobs
 
@@ -165,6 +208,9 @@ def synthesize_tts(job: TTSJob, *, timeout: float = 60.0,
     Raises RuntimeError with espeak-ng's message when it fails or is not installed."""
     import soundfile as sf
 
+    if job.synthesiser.startswith("festival"):
+        x, fs = _festival(job, timeout)
+        return _with_floor(x, fs, job, noise_bank, bank_fs)
     if not espeak_available():
         raise RuntimeError("espeak-ng not found: install it (Debian: apt-get install espeak-ng)")
     proc = subprocess.run([ESPEAK, "-v", job.voice, "-s", str(job.speed), "-p", str(job.pitch),
@@ -182,7 +228,38 @@ def synthesize_tts(job: TTSJob, *, timeout: float = 60.0,
         if j > 0:
             data[j + 4:j + 8] = (len(data) - j - 8).to_bytes(4, "little")
     x, fs = sf.read(io.BytesIO(bytes(data)), dtype="float64", always_2d=True)
-    x = x.mean(axis=1)
+    return _with_floor(x.mean(axis=1), int(fs), job, noise_bank, bank_fs)
+
+
+def _festival(job: TTSJob, timeout: float) -> tuple[np.ndarray, int]:
+    """Festival's ``text2wave`` for ``job`` (mono float64, rate)."""
+    import tempfile
+
+    import soundfile as sf
+
+    if not festival_available():
+        raise RuntimeError("Festival's text2wave not found: install it (Debian: apt-get install "
+                           "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts)")
+    with tempfile.TemporaryDirectory(prefix="triage_tts_") as tmp:
+        out = f"{tmp}/say.wav"
+        proc = subprocess.run(
+            [TEXT2WAVE, "-eval", f"(voice_{job.voice})",
+             "-eval", f"(Parameter.set 'Duration_Stretch {170.0 / job.speed:.3f})", "-o", out],
+            input=job.text.encode(), capture_output=True, timeout=timeout, check=False)
+        try:
+            x, fs = sf.read(out, dtype="float64", always_2d=True)
+        except Exception as exc:  # noqa: BLE001 - any unreadable output is Festival's failure
+            raise RuntimeError(f"Festival failed for {job.voice!r}: "
+                               f"{proc.stderr.decode(errors='replace').strip()[:200]} ({exc})"
+                               ) from exc
+    if len(x) == 0:
+        raise RuntimeError(f"Festival gave no audio for {job.voice!r}")
+    return x.mean(axis=1), int(fs)
+
+
+def _with_floor(x: np.ndarray, fs: int, job: TTSJob, noise_bank: list[np.ndarray] | None,
+                bank_fs: int) -> tuple[np.ndarray, int]:
+    """``x`` with its noise floor (see :func:`synthesize_tts`)."""
     rng = np.random.default_rng(job.noise_seed)
     bank = [b for b in (noise_bank or []) if len(b)]
     if bank:

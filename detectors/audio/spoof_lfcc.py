@@ -18,10 +18,10 @@ The GMMs are trained by ``training/train_audio_spoof.py``; the per-file mean LLR
 probability by a logistic calibration fitted on held-out (group k-fold) scores.
 
 Text-to-speech family (``tts_*`` tensors, in the shipped model): a third GMM, trained on
-espeak-ng speech only (``training/tts_speech.py``), scored against the same bona fide GMM. A
-file is judged by the family (``spoof`` or ``tts``) whose mean LLR is larger, as the trainer
-scores it: a separate family leaves the spoof GMM as it is, where pooling formant synthesis
-into it lost the neural vocoders (model card).
+espeak-ng and Festival speech only (``training/tts_speech.py``), scored against the same bona
+fide GMM. A file is judged by the family (``spoof`` or ``tts``) whose mean LLR is larger, as
+the trainer scores it: a separate family leaves the spoof GMM as it is, where pooling formant
+synthesis into it lost the neural vocoders (model card).
 
 Optional phase pair (a model file with ``phase_*`` tensors, ``train_audio_spoof.py --phase``;
 the shipped model has none): a second GMM pair on :func:`phase_coherence` and
@@ -379,9 +379,10 @@ def _budgeted(x: np.ndarray, fs: int) -> list[tuple[float, np.ndarray]]:
                     "'ASVspoof 2019: future horizons in spoofed and fake audio detection', "
                     "Interspeech 2019",
           limits="Trained on a small set: a few dozen real speakers, re-syntheses made by WORLD, "
-                 "Griffin-Lim and an LPC vocoder, espeak-ng text-to-speech, 16 GAN-vocoder "
-                 "clips of one LJSpeech speaker and 6 YouTube voice clones. Modern neural TTS, noisy or music-laden audio, "
-                 "and non-speech are outside what it has seen; see the model card.",
+                 "Griffin-Lim and an LPC vocoder, espeak-ng and Festival text-to-speech, 16 "
+                 "GAN-vocoder clips of one LJSpeech speaker and 6 YouTube voice clones. Modern "
+                 "neural TTS, noisy or music-laden audio, and non-speech are outside what it has "
+                 "seen; see the model card.",
           artifacts=("generator_fingerprint",), params={"budget_s": BUDGET_S},
           localizes=True, weight_files=("resources/models/audio_spoof_lfcc.safetensors",))
 def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:

@@ -59,3 +59,21 @@ def test_a_noise_bank_gives_the_floor_at_its_own_rate():
     assert fs == fs2 == 16000 and np.array_equal(x, y)               # deterministic
     z, fs3 = T.synthesize_tts(job)
     assert fs3 != 16000                                              # espeak-ng's own rate
+
+
+def test_festival_jobs_come_after_and_leave_the_espeak_jobs_as_they_were():
+    jobs = T.standard_jobs(12, 6)
+    assert [j.key for j in jobs[:12]] == [j.key for j in T.tts_jobs(8, 4)]
+    fest = jobs[12:]
+    assert [j.synthesiser for j in fest] == ["festival_diphone"] * 3 + ["festival_hts"] * 3
+    assert all(j.voice in T.FESTIVAL_VOICES[j.synthesiser] for j in fest)
+    assert len({j.key for j in jobs}) == len(jobs)
+
+
+@pytest.mark.skipif(not T.festival_available(), reason="Festival is not installed")
+def test_festival_synthesis_at_the_bank_rate():
+    job = T.standard_jobs(0, 2)[1]   # the HTS voice, 32 kHz
+    assert job.synthesiser == "festival_hts"
+    bank = [np.random.default_rng(2).standard_normal(16000)]
+    x, fs = T.synthesize_tts(job, noise_bank=bank, bank_fs=16000)
+    assert fs == 16000 and len(x) > fs and 0.02 < np.max(np.abs(x)) <= 1.5

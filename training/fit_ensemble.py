@@ -49,9 +49,9 @@ because one split's ECE on a few hundred items moves by several points: image EC
 the first split, 0.046 on average over five (0.021-0.064). Next to it, ``ece_floor`` is the ECE
 a perfectly calibrated model would show on the same predictions and weights
 (:func:`explainers.metrics.calibrated_ece_floor`): 0.052 for image, so the image fusion is as
-calibrated as this data can show; audio (with the espeak-ng and Festival TTS records) 0.148 on
-the first split, 0.145 on average (0.120-0.174), against a floor of 0.056: really
-miscalibrated.
+calibrated as this data can show; audio (with the espeak-ng and Festival TTS records, bagged
+spoof model) 0.119 on the first split, 0.109 on average (0.094-0.128), against a floor of
+0.057: miscalibrated beyond what sampling explains.
 
 Model: logistic regression on the detectors' centred log-odds,
 ``p = sigmoid(b + sum_i w_i * (logit(s_i) - c_i))``. A detector that did not apply contributes

@@ -199,7 +199,10 @@ def _as_evidence(name: str, values: np.ndarray) -> np.ndarray:
            "differ naturally (skin is smoother than hair or background; make-up and "
            "beauty filters smooth faces), so only large ratios count. Strong compression "
            "erases noise and boundary traces; a swap blended with matched noise leaves none. "
-           "Hand-set constants, not fitted (FF++ dev set: 7 clips).",
+           "Hand-set constants, not fitted (FF++ dev set: 7 clips). On faces self-blended "
+           "into the FF++ originals (training/eval_generated_video.py) it scores the blends "
+           "lower than the re-encoded originals (AUC 0.33): a defocused studio background "
+           "makes a real face look 'inconsistent', so the fitted fusion gives it no weight.",
     artifacts=("blending_artifacts", "noise"),
     params={"calibration": CALIBRATION, "weights": WEIGHTS, "deep_max": P.DEEP_MAX},
 )

@@ -30,7 +30,7 @@ and video fusion (self-blended faces made from the corpus's authentic face clips
         --out runs/eval_video_generated.json
     .venv/bin/python training/fit_ensemble.py runs/eval_video.json \
         runs/eval_video_generated.json --modality video --fixed metadata=0.5 \
-        --out resources/ensemble.json
+        --fixed video_av_sync=0.5 --inherit audio --out resources/ensemble.json
 
 The video fit rests on 49 items (10 corpus clips, 39 four-second pieces of the 3 authentic
 FF++ clips: re-encoded, self-blended, self-blended with flicker): held-out AUC 0.664 against
@@ -39,7 +39,10 @@ FF++ clips: re-encoded, self-blended, self-blended with flicker): held-out AUC 0
 (the generated pieces share one encoder), and face_frames gets no weight: it scores the
 self-blends lower than their re-encoded originals (AUC 0.33). ``detectors.ensemble`` gives no
 verdict where the detectors that ran hold under ``MIN_COVERAGE`` of the weight (a face-less
-video), so the fitted bias alone cannot call such a clip authentic.
+video), so the fitted bias alone cannot call such a clip authentic. No corpus clip has sound,
+so the soundtrack detectors take the audio fusion's weights (``--inherit audio``: a cloned
+voice over a real face counts as it does in a recording), and ``video_av_sync`` keeps a
+judgement weight of 0.5 (``--fixed``), like the metadata checks the corpus cannot fit either.
 
 The L2 penalty is the value of :data:`L2_GRID` with the lowest held-out Brier score (chosen on
 the same folds that report the held-out figures, so those are slightly optimistic; the grid's
@@ -243,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
                          "reported held-out figures are slightly optimistic)")
     ap.add_argument("--fixed", action="append", default=[], metavar="NAME=W",
                     help="keep this detector's weight at W instead of fitting it")
+    ap.add_argument("--inherit", default="", metavar="MODALITY",
+                    help="give the detectors this fit has no records for the weights and "
+                         "centres they have in MODALITY's fusion (in --out): the soundtrack "
+                         "detectors of a video, from the audio fusion")
     ap.add_argument("--cv-repeats", type=int, default=5,
                     help="also report the held-out figures over this many random fold "
                          "assignments (seeds 0..N-1): mean, min and max; one assignment's "
@@ -333,15 +340,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {d:<28} w={wi:.3f}")
         weights = {d: round(float(wi), 5) for d, wi in zip(detectors, w)}
         weights.update(fixed_here)
+        # fixed detectors this data has no records of still get their weight (and the centre
+        # of their kind): a detector the corpus cannot show working is not thereby worthless
+        fixed_absent = {d: wi for d, wi in fixed.items() if d not in present}
+        weights.update(fixed_absent)
+        centers.update({d: (0.0 if d in HIGH_PRECISION else round(logit(ABSENCE), 6))
+                        for d in fixed_absent})
+        inherited = {}
+        if args.inherit and args.inherit != mod:
+            src = fitted.get(args.inherit) or {}
+            for d, wi in src.get("weights", {}).items():
+                if d not in weights and d not in HIGH_PRECISION:
+                    inherited[d] = wi
+                    centers[d] = src.get("centers", {}).get(d, round(logit(ABSENCE), 6))
+            weights.update(inherited)
         fitted[mod] = {
-            "weights": weights, "fixed_weights": fixed_here,
+            "weights": weights, "fixed_weights": {**fixed_here, **fixed_absent},
+            "inherited_weights": inherited,
             "centers": {d: round(v, 5) for d, v in centers.items()},
             "bias": round(b, 5), "pooling": "sum",
             "method": f"logistic regression on detector log-odds (L2 {l2:g}"
                       + (", the grid value with the lowest held-out Brier score" if len(grid) > 1
                          else "") + f"), fitted {date.today()} on "
                       f"{len(rs)} {mod} items of {sources} (grouped 5-fold CV)"
-                      + (f"; fixed, not fitted: {', '.join(sorted(fixed_here))}" if fixed_here else "")
+                      + (f"; fixed, not fitted: {', '.join(sorted({**fixed_here, **fixed_absent}))}"
+                         if fixed_here or fixed_absent else "")
+                      + (f"; from the {args.inherit} fusion, not fitted here: "
+                         f"{', '.join(sorted(inherited))}" if inherited else "")
                       + (f"; spoof_lfcc's scores out-of-fold ({Path(args.oof_spoof).name})"
                          if args.oof_spoof and mod == "audio" else ""),
             "cross_validation": {k: (round(v, 4) if isinstance(v, float) else v)

@@ -115,3 +115,26 @@ def test_generated_video_pieces_share_the_fold_of_their_clip_and_its_fakes():
     other = dict(piece, origin="ffpp_c23/authentic/youtube_634.mp4")
     assert F.group_of(piece) == F.group_of(corpus_fake) == "ffpp:519"
     assert F.group_of(other) != F.group_of(piece)
+
+
+def test_video_fit_inherits_soundtrack_weights_and_keeps_fixed_absent_detectors(tmp_path):
+    """Clips without sound cannot fit the soundtrack detectors: --inherit gives them the audio
+    fusion's weights and centres (a cloned voice over a real face must still count), and a
+    --fixed detector the records never show (av_sync) keeps its weight."""
+    items = [dict(it, modality="video", path=f"clip/{i}.mp4", source="clips",
+                  scores={"video_signal": it["scores"]["signal"]})
+             for i, it in enumerate(_items(60, 4, "clips"))]
+    a = tmp_path / "v.json"
+    a.write_text(json.dumps({"items": items}))
+    out = tmp_path / "e.json"
+    out.write_text(json.dumps({"audio": {"weights": {"spoof_lfcc": 0.7, "metadata": 0.5},
+                                         "centers": {"spoof_lfcc": -1.1, "metadata": 0.0}}}))
+    assert F.main([str(a), "--modality", "video", "--fixed", "video_av_sync=0.5",
+                   "--inherit", "audio", "--out", str(out)]) == 0
+    vid = json.loads(out.read_text())["video"]
+    assert vid["weights"]["spoof_lfcc"] == 0.7 and vid["centers"]["spoof_lfcc"] == -1.1
+    assert vid["inherited_weights"] == {"spoof_lfcc": 0.7}      # metadata is not inherited
+    assert vid["weights"]["video_av_sync"] == 0.5
+    assert vid["centers"]["video_av_sync"] == pytest.approx(-1.0986, abs=1e-3)
+    assert vid["weights"]["video_signal"] > 0
+    assert "from the audio fusion" in vid["method"]

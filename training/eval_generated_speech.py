@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from pathlib import Path
 
@@ -87,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from detectors.audio import spoof_lfcc as S
     from detectors.audio._common import read_audio_file
     from training.synth_speech import METHODS
+    from training.eval_records import eval_record, write_records
     from training.train_audio_spoof import _cached_synth
     from triage_app.pipeline import analyze
 
@@ -128,15 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         for method, x, label, key in versions:
             name = f"generated/{method}/{r['path']}"
             a = analyze(media_of(x, name))
-            items.append({
-                "path": name, "label": "manipulated" if label else "authentic",
-                "modality": "audio", "source": "generated_speech", "manipulation": method,
-                "artifacts": [], "error": None, "origin": r["path"],
-                "origin_source": eval_source(r["path"]), "oof_key": key,
-                "fit_weight": 1.0 if not label else round(1.0 / n_fake, 6),
-                "probability": a.verdict.probability, "verdict": a.verdict.label,
-                "scores": {d.name: d.score for d in a.detectors if d.status == "ok"},
-                "status": {d.name: d.status for d in a.detectors}})
+            items.append(eval_record(
+                a, path=name, manipulated=bool(label), modality="audio",
+                source="generated_speech", manipulation=method, origin=r["path"],
+                origin_source=eval_source(r["path"]), oof_key=key,
+                fit_weight=1.0 if not label else round(1.0 / n_fake, 6)))
             print(f"{len(items):4d} {method:<14} p={a.verdict.probability:.2f} {r['path']}",
                   flush=True)
     if args.tts:
@@ -152,19 +148,13 @@ def main(argv: list[str] | None = None) -> int:
             method = f"tts_{job.synthesiser}"
             name = f"generated/{method}/{job.key}"
             a = analyze(media_of(S.preprocess(x.astype(np.float64), fs), name))
-            items.append({
-                "path": name, "label": "manipulated", "modality": "audio",
-                "source": "generated_speech", "manipulation": method, "artifacts": [],
-                "error": None, "origin": method, "origin_source": "tts", "oof_key": job.key,
-                "fit_weight": round(1.0 / 6, 6),
-                "probability": a.verdict.probability, "verdict": a.verdict.label,
-                "scores": {d.name: d.score for d in a.detectors if d.status == "ok"},
-                "status": {d.name: d.status for d in a.detectors}})
+            items.append(eval_record(
+                a, path=name, manipulated=True, modality="audio", source="generated_speech",
+                manipulation=method, origin=method, origin_source="tts", oof_key=job.key,
+                fit_weight=round(1.0 / 6, 6)))
             print(f"{len(items):4d} {method:<14} p={a.verdict.probability:.2f} {job.key}",
                   flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"items": items}, default=str))
-    print(f"wrote {len(items)} records to {args.out}")
+    write_records(items, args.out)
     return 0
 
 

@@ -15,17 +15,20 @@ photo pasted into another: plain, feathered, with added noise, recompressed at q
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str] | None = None) -> int:
     from eval_image_classical import splice_items  # type: ignore[import-not-found]
 
     from explainers.metrics import localization_scores
+    from training.eval_records import eval_record, write_records
     from triage_app.pipeline import analyze
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -37,12 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     for i, (variant, host, label, media, mask) in enumerate(
             splice_items(Path(args.corpus), per_host=args.per_host)):
         a = analyze(media)
-        rec = {"path": f"generated/{variant}/{host}/{i}", "label": "manipulated" if label else
-               "authentic", "modality": "image", "source": "generated_splice",
-               "manipulation": variant, "artifacts": [], "error": None,
-               "probability": a.verdict.probability, "verdict": a.verdict.label,
-               "scores": {d.name: d.score for d in a.detectors if d.status == "ok"},
-               "status": {d.name: d.status for d in a.detectors}}
+        rec = eval_record(a, path=f"generated/{variant}/{host}/{i}", manipulated=bool(label),
+                          modality="image", source="generated_splice", manipulation=variant)
         if mask is not None:
             maps = {d.name: d.heatmap for d in a.detectors if d.status == "ok" and d.heatmap is not None}
             if a.fused_map is not None:
@@ -51,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                                    if v.shape == mask.shape}
         items.append(rec)
         print(f"{i:3d} {variant:<18} {rec['label']:<12} p={a.verdict.probability:.2f}", flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"items": items}, default=str))
+    write_records(items, args.out)
     loc = [r["localization"] for r in items if r.get("localization")]
     for k in sorted({k for l in loc for k in l}):
         vals = [l[k]["f1_best"] for l in loc if k in l]

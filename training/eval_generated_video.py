@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -180,6 +179,7 @@ def write_pieces(path: Path, boxes: np.ndarray, fps: float, segment_s: float, va
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.eval_records import eval_record, write_records
     from triage_app.media import open_media
     from triage_app.pipeline import analyze
 
@@ -206,22 +206,15 @@ def main(argv: list[str] | None = None) -> int:
                 for piece, fname in pieces:
                     a = analyze(open_media(fname))
                     label = variant != "reencoded"
-                    items.append({
-                        "path": f"generated/{variant}/{r['path']}#{piece}",
-                        "label": "manipulated" if label else "authentic", "modality": "video",
-                        "source": "generated_video", "manipulation": variant, "artifacts": [],
-                        "error": None, "origin": r["path"],
-                        "origin_source": r["path"].split("/")[0],
-                        "fit_weight": 0.5 if label else 1.0,
-                        "probability": a.verdict.probability, "verdict": a.verdict.label,
-                        "scores": {d.name: d.score for d in a.detectors if d.status == "ok"},
-                        "status": {d.name: d.status for d in a.detectors}})
+                    items.append(eval_record(
+                        a, path=f"generated/{variant}/{r['path']}#{piece}", manipulated=label,
+                        modality="video", source="generated_video", manipulation=variant,
+                        origin=r["path"], origin_source=r["path"].split("/")[0],
+                        fit_weight=0.5 if label else 1.0))
                     fname.unlink()
                     print(f"{len(items):3d} {variant:<18} p={a.verdict.probability:.2f} "
                           f"{r['path']}#{piece}", flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"items": items}, default=str))
-    print(f"wrote {len(items)} records to {args.out}")
+    write_records(items, args.out)
     return 0
 
 

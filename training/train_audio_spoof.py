@@ -253,6 +253,61 @@ def to_diag(g) -> S.DiagGMM:
     return S.DiagGMM(g.weights_, g.means_, g.covariances_)
 
 
+def collect_utterances(corpus: Path, *, featurize, cache: Path | None, seed: int,
+                       max_seconds: float, tts_utterances: int, festival_utterances: int,
+                       codec_augment: bool) -> tuple[list[Utt], list[str]]:
+    """Every training utterance, featurised: (utterances, manifest lines).
+
+    The corpus's audio rows (first ``max_seconds`` s), the re-syntheses of every bona fide row
+    (``training/synth_speech.py``), the text-to-speech jobs (``tts_utterances`` espeak-ng,
+    ``festival_utterances`` Festival; 0 and 0 for none) and, with ``codec_augment``, a
+    lossy-codec copy of each, after all originals (the order fixes the GMM subsampling).
+    ``featurize(x, fs) -> (feats, phase feats or None)`` turns a mono signal into the
+    features stored on each :class:`Utt`; the spoof trainers of this folder share this list.
+    """
+    rows = [r for r in csv.DictReader(open(corpus / "manifest.csv"))
+            if r["modality"] == "audio"]
+    utts: list[Utt] = []
+    codec_copies: list[Utt] = []
+    manifest_lines: list[str] = []
+    bona_x16: list[np.ndarray] = []   # the TTS jobs' room tones come from these
+
+    def add(utt: Utt, x: np.ndarray, fs: int, x16: np.ndarray) -> None:
+        """``utt`` with the features of ``x`` and, with codec_augment, its codec copy (made
+        from ``x16``, the same signal at 16 kHz)."""
+        utt.feats, utt.phase = featurize(x, fs)
+        utts.append(utt)
+        if codec_augment:
+            fy, py = featurize(codec_roundtrip(x16, utt.key), S.TARGET_FS)
+            codec_copies.append(Utt(utt.key + "~codec", utt.path, utt.label, utt.group, utt.kind,
+                                    utt.source, fy, py, augmented=True))
+
+    for r in rows:
+        group, source = group_of(r["path"])
+        label = int(r["label"] == "manipulated")
+        data, fs = read_audio_file(str(corpus / r["path"]), max_duration=max_seconds)
+        x = data.mean(axis=1).astype(np.float64)
+        x16 = S.preprocess(x, fs)
+        add(Utt(r["path"], r["path"], label, group, "corpus", source), x, fs, x16)
+        manifest_lines.append(f"{r['path']},{label},{group},corpus")
+        if label == 0:
+            bona_x16.append(x16)
+            for m in METHODS:
+                y = _cached_synth(x16, m, seed, cache)
+                add(Utt(f"{r['path']}#{m}", r["path"], 1, group, m, f"synth_{m}"),
+                    y, S.TARGET_FS, y)
+                manifest_lines.append(f"{r['path']}#{m},1,{group},{m}")
+    if tts_utterances or festival_utterances:
+        bank = tts_noise_bank(bona_x16)
+        # fixed jobs: seeds vary the fit only
+        for job in standard_jobs(tts_utterances, festival_utterances):
+            x, fs = _cached_tts(job, cache, bank)
+            group = f"tts_{job.synthesiser}"
+            add(Utt(job.key, job.key, 1, group, "tts", group), x, fs, S.preprocess(x, fs))
+            manifest_lines.append(f"{job.key},1,{group},tts")
+    return utts + codec_copies, manifest_lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
@@ -301,42 +356,6 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     corpus = Path(args.corpus)
     cache = Path(args.cache) if args.cache else None
-    rows = [r for r in csv.DictReader(open(corpus / "manifest.csv"))
-            if r["modality"] == "audio"]
-    utts: list[Utt] = []
-    codec_copies: list[Utt] = []  # after all originals: the order fixes the GMM subsampling
-    manifest_lines = []
-    bona_x16: list[np.ndarray] = []   # the TTS jobs' room tones come from these
-
-    def frames(x: np.ndarray, fs: int):
-        return S.speech_frames(x, fs, fmax=args.fmax, n_filters=args.filters, n_ceps=args.ceps,
-                               phase=args.phase)[:2]
-
-    def add(utt: Utt, x: np.ndarray, fs: int, x16: np.ndarray) -> None:
-        """``utt`` with the features of ``x`` and, with --codec-augment, its codec copy (made
-        from ``x16``, the same signal at 16 kHz)."""
-        utt.feats, utt.phase = frames(x, fs)
-        utts.append(utt)
-        if args.codec_augment:
-            fy, py = frames(codec_roundtrip(x16, utt.key), S.TARGET_FS)
-            codec_copies.append(Utt(utt.key + "~codec", utt.path, utt.label, utt.group, utt.kind,
-                                    utt.source, fy, py, augmented=True))
-
-    for r in rows:
-        group, source = group_of(r["path"])
-        label = int(r["label"] == "manipulated")
-        data, fs = read_audio_file(str(corpus / r["path"]), max_duration=args.max_seconds)
-        x = data.mean(axis=1).astype(np.float64)
-        x16 = S.preprocess(x, fs)
-        add(Utt(r["path"], r["path"], label, group, "corpus", source), x, fs, x16)
-        manifest_lines.append(f"{r['path']},{label},{group},corpus")
-        if label == 0:
-            bona_x16.append(x16)
-            for m in METHODS:
-                y = _cached_synth(x16, m, args.seed, cache)
-                add(Utt(f"{r['path']}#{m}", r["path"], 1, group, m, f"synth_{m}"),
-                    y, S.TARGET_FS, y)
-                manifest_lines.append(f"{r['path']}#{m},1,{group},{m}")
     if args.tts:
         if not espeak_available():
             ap.error("--tts needs the espeak-ng program (Debian: apt-get install espeak-ng); "
@@ -344,14 +363,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.festival_utterances and not festival_available():
             ap.error("--festival-utterances needs Festival (Debian: apt-get install festival "
                      "festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts); or pass 0")
-        bank = tts_noise_bank(bona_x16)
-        # fixed jobs: seeds vary the fit only
-        for job in standard_jobs(args.tts_utterances, args.festival_utterances):
-            x, fs = _cached_tts(job, cache, bank)
-            group = f"tts_{job.synthesiser}"
-            add(Utt(job.key, job.key, 1, group, "tts", group), x, fs, S.preprocess(x, fs))
-            manifest_lines.append(f"{job.key},1,{group},tts")
-    utts += codec_copies
+
+    def frames(x: np.ndarray, fs: int):
+        return S.speech_frames(x, fs, fmax=args.fmax, n_filters=args.filters, n_ceps=args.ceps,
+                               phase=args.phase)[:2]
+
+    utts, manifest_lines = collect_utterances(
+        corpus, featurize=frames, cache=cache, seed=args.seed, max_seconds=args.max_seconds,
+        tts_utterances=args.tts_utterances if args.tts else 0,
+        festival_utterances=args.festival_utterances if args.tts else 0,
+        codec_augment=args.codec_augment)
     utts = [u for u in utts if u.feats is not None and len(u.feats) >= 20]
     manifest_sha = hashlib.sha256("\n".join(manifest_lines).encode()).hexdigest()
     print(f"{len(utts)} utterances ({sum(u.label == 0 for u in utts)} bona fide, "

@@ -59,3 +59,43 @@ def test_pooled_gmm_is_the_equal_mixture_of_its_members():
     lb = DiagGMM(b.weights_, b.means_, b.covariances_).loglik(x)
     want = np.log(0.5 * np.exp(la) + 0.5 * np.exp(lb))
     assert np.allclose(to_diag(pooled).loglik(x), want)
+
+
+def _write_g722(path, x: np.ndarray, fs: int = 16000) -> None:
+    import av
+
+    with av.open(str(path), "w", format="g722") as out:
+        st = out.add_stream("g722", rate=fs)
+        st.layout = "mono"
+        frame = av.AudioFrame.from_ndarray((np.clip(x, -1, 1) * 32767).astype(np.int16)[None],
+                                           format="s16", layout="mono")
+        frame.sample_rate = fs
+        for pkt in st.encode(frame):
+            out.mux(pkt)
+        for pkt in st.encode(None):
+            out.mux(pkt)
+
+
+def test_asterisk_prompts_pick_long_prompts_per_voice_and_group_by_speaker(tmp_path):
+    from training.train_audio_spoof import asterisk_prompts, read_g722
+
+    fs = 16000
+    t = np.arange(3 * fs) / fs
+    tone = 0.3 * np.sin(2 * np.pi * 200 * t)
+    for voice in ("en_US_f_Allison", "es_MX_f_Allison", "it_IT_m_Carlo"):
+        d = tmp_path / voice
+        d.mkdir()
+        for i in range(5):
+            _write_g722(d / f"p{i}.g722", tone)                 # 3 s each
+        _write_g722(d / "short.g722", tone[: fs // 2])          # 0.5 s: too short
+    (tmp_path / "en").mkdir()                                   # a language folder: ignored
+    _write_g722(tmp_path / "en" / "x.g722", tone)
+    got = asterisk_prompts(tmp_path, per_voice=3, min_seconds=2.5)
+    assert len(got) == 9 and not any("short" in p for p, _ in got)
+    assert {g for _, g in got} == {"asterisk_allison", "asterisk_carlo"}   # one group per speaker
+    assert got == asterisk_prompts(tmp_path, per_voice=3, min_seconds=2.5)  # deterministic
+    x, rate = read_g722(got[0][0])
+    assert rate == fs and abs(len(x) - 3 * fs) < 0.05 * fs
+    n = min(len(x), len(tone))
+    lag = int(np.argmax(np.correlate(x[:n], tone[:n - 400], mode="valid")))
+    assert np.corrcoef(x[lag:lag + n - 400], tone[:n - 400])[0, 1] > 0.95  # G.722 round trip

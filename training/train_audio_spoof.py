@@ -61,7 +61,8 @@ More bona fide speech (``--asterisk N``, default 0, not shipped)
 N Debian Asterisk voice prompts per voice (:func:`asterisk_prompts`; four studio voices,
 G.722) as bona fide utterances with their re-syntheses, each speaker a CV group. Measured
 (seed 0, the shipped model's 392 items): pooled EER 0.239 -> 0.199 (N = 12) / 0.184 (N = 6),
-but the corpus's voice clones worse (Resemblyzer AUC 0.889 -> 0.736 / 0.486); model card.
+but the corpus's voice clones worse on every run (Resemblyzer AUC 0.889 -> 0.736 / 0.486;
+seed 1, N = 12: 0.917 -> 0.792); model card.
 
 Reproducibility: the file list is the corpus manifest's audio rows in order; its SHA-256
 (with each row's group and synthesis method) is printed and stored in the model's metadata.

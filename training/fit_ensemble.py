@@ -210,18 +210,15 @@ def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
     return pred
 
 
-def use_out_of_fold_spoof_scores(items: list[dict], report: dict,
-                                 detector: str = "spoof_lfcc") -> int:
-    """Replace ``detector``'s score of each item whose corpus path is in the training report's
-    out-of-fold statistics by ``sigmoid(a * stat + b)`` with the report's calibration; the count
-    replaced. Out-of-fold: the item's speaker group was held out when that statistic was
-    computed. Reports: ``train_audio_spoof.py --report`` (mean LLRs, for spoof_lfcc) and
-    ``train_spoof_cnn.py --report`` (mean patch logits, for spoof_cnn)."""
+def use_out_of_fold_spoof_scores(items: list[dict], report: dict) -> int:
+    """Replace ``spoof_lfcc``'s score of each item whose corpus path is in the training report's
+    out-of-fold LLRs by ``sigmoid(a * llr + b)`` with the report's calibration; the count
+    replaced. Out-of-fold: the item's speaker group was held out when that LLR was computed."""
     oof = report["oof"]
     a, b = report["calibration"]["a"], report["calibration"]["b"]
     n = 0
     for it in items:
-        if detector not in it.get("scores", {}):
+        if "spoof_lfcc" not in it.get("scores", {}):
             continue
         path = it.get("oof_key", it["path"])
         if path is None:
@@ -229,7 +226,7 @@ def use_out_of_fold_spoof_scores(items: list[dict], report: dict,
         key = next((k for k in oof if path == k or path.endswith("/" + k)), None)
         if key is None:
             continue
-        it["scores"][detector] = 1.0 / (1.0 + math.exp(-(a * oof[key] + b)))
+        it["scores"]["spoof_lfcc"] = 1.0 / (1.0 + math.exp(-(a * oof[key] + b)))
         n += 1
     return n
 
@@ -265,19 +262,14 @@ def main(argv: list[str] | None = None) -> int:
                          "scores on the corpus files are replaced by its out-of-fold "
                          "(speaker group held out) scores, because the shipped model was "
                          "trained on those very files")
-    ap.add_argument("--oof", action="append", default=[], metavar="DETECTOR=REPORT.json",
-                    help="the same for another detector trained on the corpus: e.g. "
-                         "spoof_cnn=runs/spoof_cnn_report.json (train_spoof_cnn.py --report)")
     args = ap.parse_args(argv)
     fixed = {k: float(v) for k, v in (f.split("=", 1) for f in args.fixed)}
     items = [it for path in args.eval_json for it in json.loads(Path(path).read_text())["items"]
              if not it.get("error")]
     sources = " + ".join(Path(p).name for p in args.eval_json)
-    oof_reports = ([("spoof_lfcc", args.oof_spoof)] if args.oof_spoof else []) + \
-        [tuple(o.split("=", 1)) for o in args.oof]
-    for det, rep in oof_reports:
-        replaced = use_out_of_fold_spoof_scores(items, json.loads(Path(rep).read_text()), det)
-        print(f"{det}: {replaced} corpus scores replaced by out-of-fold ones", file=sys.stderr)
+    if args.oof_spoof:
+        replaced = use_out_of_fold_spoof_scores(items, json.loads(Path(args.oof_spoof).read_text()))
+        print(f"spoof_lfcc: {replaced} corpus scores replaced by out-of-fold ones", file=sys.stderr)
     out_path = Path(args.out)
     fitted = json.loads(out_path.read_text()) if args.modality and out_path.is_file() else {}
     for mod in (args.modality or ("image", "video", "audio")):
@@ -375,8 +367,8 @@ def main(argv: list[str] | None = None) -> int:
                          if fixed_here or fixed_absent else "")
                       + (f"; from the {args.inherit} fusion, not fitted here: "
                          f"{', '.join(sorted(inherited))}" if inherited else "")
-                      + "".join(f"; {det}'s scores out-of-fold ({Path(rep).name})"
-                                for det, rep in oof_reports if mod == "audio"),
+                      + (f"; spoof_lfcc's scores out-of-fold ({Path(args.oof_spoof).name})"
+                         if args.oof_spoof and mod == "audio" else ""),
             "cross_validation": {k: (round(v, 4) if isinstance(v, float) else v)
                                  for k, v in cv.items()},
             "cross_validation_repeated": cv_repeated,

@@ -80,6 +80,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -225,6 +226,35 @@ def eer_auc(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     return float((fpr[i] + fnr[i]) / 2), float(roc_auc_score(labels, scores))
 
 
+def subset_figures(utts: Sequence[Utt], scores: np.ndarray) -> dict[str, tuple[float, float]]:
+    """(EER, AUC) of out-of-fold ``scores`` (one per utterance of ``utts``, originals only):
+    pooled, corpus files only, without TTS, and each spoof kind against all bona fide."""
+    labels = np.array([u.label for u in utts])
+    sel = {"pooled": lambda u: True, "corpus_only": lambda u: u.kind == "corpus",
+           "no_tts": lambda u: u.kind != "tts"}
+    for kind in sorted({u.kind for u in utts if u.label == 1}):
+        sel[f"kind:{kind}"] = lambda u, kind=kind: u.label == 0 or u.kind == kind
+    out = {}
+    for name, fn in sel.items():
+        idx = [i for i, u in enumerate(utts) if fn(u)]
+        out[name] = eer_auc(labels[idx], scores[idx])
+    return out
+
+
+def with_gmm_figures(utts: Sequence[Utt], scores: np.ndarray, gmm_report: str
+                     ) -> dict[str, tuple[float, float]]:
+    """:func:`subset_figures` of ``scores``, of the GMM's out-of-fold scores on the same
+    utterances (``gmm_report``: this trainer's ``--report``; "gmm ..." keys) and of their
+    fusion, each standardised by the spread of its pooled scores and summed ("fused ...")."""
+    gmm = json.loads(Path(gmm_report).read_text())["oof"]
+    gs = np.array([gmm[u.key] for u in utts])
+    fused = scores / np.std(scores) + gs / np.std(gs)
+    out = subset_figures(utts, scores)
+    for tag, sc in (("gmm", gs), ("fused", fused)):
+        out.update({f"{tag} {k}": v for k, v in subset_figures(utts, sc).items()})
+    return out
+
+
 def subsample(feats: list[np.ndarray], cap_per_utt: int, cap_total: int, rng) -> np.ndarray:
     out = []
     for f in feats:
@@ -295,7 +325,7 @@ def read_g722(path: str) -> tuple[np.ndarray, int]:
 
 def collect_utterances(corpus: Path, *, featurize, cache: Path | None, seed: int,
                        max_seconds: float, tts_utterances: int, festival_utterances: int,
-                       codec_augment: bool, extra_bona: list[tuple[str, str]] = ()
+                       codec_augment: bool, extra_bona: Sequence[tuple[str, str]] = ()
                        ) -> tuple[list[Utt], list[str]]:
     """Every training utterance, featurised: (utterances, manifest lines).
 
@@ -326,32 +356,33 @@ def collect_utterances(corpus: Path, *, featurize, cache: Path | None, seed: int
             codec_copies.append(Utt(utt.key + "~codec", utt.path, utt.label, utt.group, utt.kind,
                                     utt.source, fy, py, augmented=True))
 
+    def add_original(utt: Utt, x: np.ndarray, fs: int, x16: np.ndarray) -> None:
+        """A recorded utterance and, when it is bona fide, its re-syntheses (same group)."""
+        add(utt, x, fs, x16)
+        manifest_lines.append(f"{utt.key},{utt.label},{utt.group},{utt.kind}")
+        if utt.label:
+            return
+        for m in METHODS:
+            y = _cached_synth(x16, m, seed, cache)
+            add(Utt(f"{utt.key}#{m}", utt.path, 1, utt.group, m, f"synth_{m}"),
+                y, S.TARGET_FS, y)
+            manifest_lines.append(f"{utt.key}#{m},1,{utt.group},{m}")
+
     for r in rows:
         group, source = group_of(r["path"])
         label = int(r["label"] == "manipulated")
         data, fs = read_audio_file(str(corpus / r["path"]), max_duration=max_seconds)
         x = data.mean(axis=1).astype(np.float64)
         x16 = S.preprocess(x, fs)
-        add(Utt(r["path"], r["path"], label, group, "corpus", source), x, fs, x16)
-        manifest_lines.append(f"{r['path']},{label},{group},corpus")
+        add_original(Utt(r["path"], r["path"], label, group, "corpus", source), x, fs, x16)
         if label == 0:
             bona_x16.append(x16)
-            for m in METHODS:
-                y = _cached_synth(x16, m, seed, cache)
-                add(Utt(f"{r['path']}#{m}", r["path"], 1, group, m, f"synth_{m}"),
-                    y, S.TARGET_FS, y)
-                manifest_lines.append(f"{r['path']}#{m},1,{group},{m}")
     for path, group in extra_bona:
         x, fs = read_g722(path)
         x = x[:int(max_seconds * fs)]
-        x16 = S.preprocess(x, fs)
         key = "asterisk:" + "/".join(Path(path).parts[-2:])
-        add(Utt(key, path, 0, group, "package", "pkg_asterisk"), x, fs, x16)
-        manifest_lines.append(f"{key},0,{group},package")
-        for m in METHODS:
-            y = _cached_synth(x16, m, seed, cache)
-            add(Utt(f"{key}#{m}", path, 1, group, m, f"synth_{m}"), y, S.TARGET_FS, y)
-            manifest_lines.append(f"{key}#{m},1,{group},{m}")
+        add_original(Utt(key, path, 0, group, "package", "pkg_asterisk"), x, fs,
+                     S.preprocess(x, fs))
     if tts_utterances or festival_utterances:
         bank = tts_noise_bank(bona_x16)
         # fixed jobs: seeds vary the fit only

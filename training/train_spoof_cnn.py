@@ -60,7 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from training.train_audio_spoof import Utt, collect_utterances, eer_auc  # noqa: E402
+from training.train_audio_spoof import (Utt, collect_utterances, eer_auc,  # noqa: E402
+                                        subset_figures, with_gmm_figures)
 
 #: Frames per network input (0.96 s at a 10 ms hop).
 PATCH = 96
@@ -297,36 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     orig = [u for u in utts if not u.augmented and u.key in oof]
     lab = np.array([u.label for u in orig])
     sc = np.array([oof[u.key] for u in orig])
-    res = {"pooled": eer_auc(lab, sc)}
-
-    def subset(name, sel):
-        idx = [i for i, u in enumerate(orig) if sel(u)]
-        res[name] = eer_auc(lab[idx], sc[idx])
-
-    subset("corpus_only", lambda u: u.kind == "corpus")
-    subset("no_tts", lambda u: u.kind != "tts")
-    for kind in sorted({u.kind for u in orig if u.label == 1}):
-        subset(f"kind:{kind}", lambda u, kind=kind: u.label == 0 or u.kind == kind)
-    if args.gmm_report:
-        gmm = json.loads(Path(args.gmm_report).read_text())["oof"]
-        gs = np.array([gmm[u.key] for u in orig])
-        fused = sc / np.std(sc) + gs / np.std(gs)
-        res["gmm_pooled"] = eer_auc(lab, gs)
-        res["fused_pooled"] = eer_auc(lab, fused)
-        cidx = [i for i, u in enumerate(orig) if u.kind == "corpus"]
-        res["gmm_corpus_only"] = eer_auc(lab[cidx], gs[cidx])
-        res["fused_corpus_only"] = eer_auc(lab[cidx], fused[cidx])
-        for kind in sorted({u.kind for u in orig if u.label == 1}):
-            idx = [i for i, u in enumerate(orig) if u.label == 0 or u.kind == kind]
-            res[f"gmm kind:{kind}"] = eer_auc(lab[idx], gs[idx])
-            res[f"fused kind:{kind}"] = eer_auc(lab[idx], fused[idx])
+    res = (with_gmm_figures(orig, sc, args.gmm_report) if args.gmm_report
+           else subset_figures(orig, sc))
     for k_, (e, a) in res.items():
         print(f"{k_:28s} EER={e:6.3f} AUC={a:6.3f}")
-    report = {"metrics": res, "oof": oof, "args": vars(args),
-              "n_bona": int((lab == 0).sum()), "n_spoof": int(lab.sum())}
-    report["seconds"] = time.perf_counter() - t0
     if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=1))
+        Path(args.report).write_text(json.dumps(
+            {"metrics": res, "oof": oof, "args": vars(args), "n_bona": int((lab == 0).sum()),
+             "n_spoof": int(lab.sum()), "seconds": time.perf_counter() - t0}, indent=1))
     print(f"total {time.perf_counter() - t0:.0f} s")
     return 0
 

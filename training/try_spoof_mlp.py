@@ -15,7 +15,6 @@ discriminative models"): worse than the GMM pair on every subset, so not shipped
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -27,7 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from detectors.audio import spoof_lfcc as S  # noqa: E402
-from training.train_audio_spoof import collect_utterances, eer_auc  # noqa: E402
+from training.train_audio_spoof import (collect_utterances, subset_figures,  # noqa: E402
+                                        with_gmm_figures)
 
 
 def stack_context(f: np.ndarray, ctx: int) -> np.ndarray:
@@ -101,23 +101,11 @@ def main(argv: list[str] | None = None) -> int:
                     oof[u.key] = float(net(torch.from_numpy((frames[u.key] - mu) / sd))[:, 0].mean())
         print(f"fold {g}: {time.perf_counter() - t0:.0f} s", flush=True)
     orig = [u for u in utts if not u.augmented]
-    lab = np.array([u.label for u in orig])
     sc = np.array([oof[u.key] for u in orig])
-    gs = None
-    if args.gmm_report:
-        gmm = json.loads(Path(args.gmm_report).read_text())["oof"]
-        gs = np.array([gmm[u.key] for u in orig])
-    subsets = [("pooled", lambda u: True), ("corpus", lambda u: u.kind == "corpus")] + [
-        (kd, lambda u, kd=kd: u.label == 0 or u.kind == kd)
-        for kd in sorted({u.kind for u in orig if u.label and u.kind != "corpus"})]
-    for name, sel in subsets:
-        i = [j for j, u in enumerate(orig) if sel(u)]
-        line = f"{name:12s} mlp EER/AUC {'%.3f / %.3f' % eer_auc(lab[i], sc[i])}"
-        if gs is not None:
-            fused = sc / sc.std() + gs / gs.std()
-            line += (f"  gmm {'%.3f / %.3f' % eer_auc(lab[i], gs[i])}"
-                     f"  fused {'%.3f / %.3f' % eer_auc(lab[i], fused[i])}")
-        print(line)
+    res = (with_gmm_figures(orig, sc, args.gmm_report) if args.gmm_report
+           else subset_figures(orig, sc))
+    for name, (e, a) in res.items():
+        print(f"{name:28s} EER={e:6.3f} AUC={a:6.3f}")
     return 0
 
 

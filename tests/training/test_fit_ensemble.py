@@ -139,19 +139,3 @@ def test_video_fit_inherits_soundtrack_weights_and_keeps_fixed_absent_detectors(
     assert vid["weights"]["video_signal"] > 0
     assert "from the audio fusion" in vid["method"]
 
-
-def test_out_of_fold_scores_replace_each_trained_detectors_own_score():
-    items = [{"path": "pkg/alsa/a.wav", "modality": "audio", "label": "authentic",
-              "scores": {"spoof_lfcc": 0.9, "spoof_cnn": 0.8, "hiss": 0.3}},
-             {"path": "gen/b.wav", "oof_key": "pkg/alsa/a.wav#world", "modality": "audio",
-              "label": "manipulated", "scores": {"spoof_cnn": 0.4}},
-             {"path": "gen/c.wav", "oof_key": None, "modality": "audio",
-              "label": "manipulated", "scores": {"spoof_cnn": 0.7}}]
-    report = {"oof": {"alsa/a.wav": 0.0, "pkg/alsa/a.wav#world": 2.0},
-              "calibration": {"a": 1.0, "b": -1.0}}
-    assert F.use_out_of_fold_spoof_scores(items, report, "spoof_cnn") == 2
-    assert items[0]["scores"]["spoof_cnn"] == pytest.approx(1 / (1 + np.exp(1.0)))
-    assert items[1]["scores"]["spoof_cnn"] == pytest.approx(1 / (1 + np.exp(-1.0)))
-    assert items[2]["scores"]["spoof_cnn"] == 0.7             # an edit: no out-of-fold score
-    assert items[0]["scores"]["spoof_lfcc"] == 0.9            # another detector's: untouched
-    assert items[0]["scores"]["hiss"] == 0.3

@@ -194,11 +194,14 @@ def _as_2d(samples) -> np.ndarray:
 def make_video(path, frames_rgb: Iterable[np.ndarray], fps: float, audio=None, *,
                audio_sr: int = 16000, codec: str = "libx264", crf: int = 23,
                gop: int | None = None, container_format: str | None = None,
-               metadata: dict[str, str] | None = None) -> Path:
+               metadata: dict[str, str] | None = None,
+               display_rotation: float | None = None) -> Path:
     """H.264 (yuv420p) video with an optional AAC track; MP4 by default (by the suffix).
 
     ``audio``: float samples (n,) or (n, channels) at ``audio_sr``. Frame sides must be even.
     ``gop``: key-frame interval in frames (default: FFmpeg's).
+    ``display_rotation``: a display matrix turning the picture by this many degrees
+    counter-clockwise (FFmpeg's sign: a phone's portrait clip is -90).
     """
     import av
 
@@ -211,6 +214,8 @@ def make_video(path, frames_rgb: Iterable[np.ndarray], fps: float, audio=None, *
             out.metadata.update(metadata)
         vs = out.add_stream(codec, rate=rate)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        if display_rotation is not None:
+            vs.set_display_rotation(display_rotation)
         opts = {"crf": str(crf), "preset": "ultrafast"} if codec == "libx264" else {}
         if gop:
             vs.codec_context.gop_size = gop

@@ -293,6 +293,57 @@ def test_video_frames_stream_with_increasing_times(av_clip):
     assert small.rgb.shape == (24, 32, 3)
 
 
+def test_video_display_matrix_frames_come_out_upright(tmp_path):
+    """A phone's portrait clip: stored landscape with a display matrix of -90 degrees. The
+    media reports the upright size and frames come out turned as a player shows them."""
+    stored = np.zeros((48, 64, 3), np.uint8)
+    stored[:8, :16] = 255                       # a white block at the stored top-left
+    v = open_media(make_video(tmp_path / "portrait.mp4", [stored] * 5, fps=10,
+                              display_rotation=-90))
+    assert (v.width, v.height, v.rotation) == (48, 64, 90)
+    assert any("90 degrees clockwise" in n for n in v.notes)
+    assert v.summary()["rotation"] == 90
+    f = next(v.frames())
+    assert f.rgb.shape == (64, 48, 3)
+    # turned 90 degrees clockwise, the stored top-left corner is the top-right one
+    assert f.rgb[:8, -8:].mean() > 200 and f.rgb[:8, :8].mean() < 50
+    assert next(v.frames(max_side=32)).rgb.shape == (32, 24, 3)
+    plain = open_media(make_video(tmp_path / "plain.mp4", [stored] * 5, fps=10))
+    assert (plain.width, plain.height, plain.rotation) == (64, 48, 0)
+
+
+def test_video_broken_timestamps_are_retimed_in_order(tmp_path):
+    """A muxer that stamps every frame 0: frames still get increasing times, one period
+    apart, instead of all landing at 0 s."""
+    import av
+
+    src = make_video(tmp_path / "src.mp4", moving_square(20, 48, 64), fps=10)
+    zero = tmp_path / "zero.mkv"
+    with av.open(str(src)) as i, av.open(str(zero), "w") as o:
+        s = o.add_stream_from_template(i.streams.video[0])
+        for pkt in i.demux(i.streams.video[0]):
+            if pkt.dts is None:
+                continue
+            pkt.stream, pkt.pts, pkt.dts = s, 0, 0
+            o.mux(pkt)
+    times = [f.time for f in open_media(zero).frames()]
+    assert len(times) == 20
+    assert np.allclose(np.diff(times), 0.1)
+
+
+def test_frame_time_known_answers():
+    from fractions import Fraction
+
+    from triage_app._video_io import frame_time
+
+    tb = Fraction(1, 1000)
+    assert frame_time(1040, 1000, tb, None, 25.0) == (pytest.approx(0.04), False)
+    assert frame_time(None, 0, tb, None, 25.0) == (0.0, True)
+    assert frame_time(None, 0, tb, 0.5, 25.0) == (pytest.approx(0.54), True)
+    assert frame_time(1000, 1000, tb, 0.5, 25.0) == (pytest.approx(0.54), True)  # repeated
+    assert frame_time(2000, 1000, tb, 0.5, 25.0) == (pytest.approx(1.0), False)
+
+
 def test_video_audio_track_decodes(av_clip):
     a = open_media(av_clip).audio()
     assert isinstance(a, AudioMedia)

@@ -6,7 +6,13 @@ time; ``decode_audio_track`` decodes the first audio stream to float32 samples.
 
 Frame times are in seconds from the start of the video stream: ``(pts - start_pts) *
 time_base``, so the first frame of an ordinary file is at 0.0 even when the container offsets
-its timestamps (MPEG-TS, edit lists).
+its timestamps (MPEG-TS, edit lists). A frame whose timestamp is missing or does not move
+forward (a broken muxer) is placed one frame period after the previous one, so that the
+analysis still has a time axis; the analysis notes say how many frames were retimed.
+
+A display matrix (how phones record portrait video) is honoured: ``VideoMedia.width`` and
+``height`` are the upright picture's, and frames come out upright, so that faces are upright
+for the face detector and boxes are in the coordinates an analyst sees.
 
 ISO-BMFF files (MP4, MOV, M4A) are also checked box by box, so that a damaged or cut file
 gets a message that says which box is broken and at which byte.
@@ -298,6 +304,49 @@ def container_duration(container: Any, stream: Any) -> float:
     return float(d or 0.0)
 
 
+# --------------------------------------------------------------------------- frames
+
+
+def quarter_turns(frame: Any) -> int:
+    """``k`` for ``np.rot90(pixels, k)`` that stands a decoded frame upright (0 to 3).
+
+    FFmpeg's display-matrix angle (``frame.rotation``) is counter-clockwise, the way
+    ``ffprobe`` prints it: a phone's portrait clip reads -90 and is shown turned 90 degrees
+    clockwise, which is ``np.rot90(..., -1)``. Angles that are not multiples of 90 (never seen
+    from cameras) are rounded to the nearest quarter turn.
+    """
+    try:
+        angle = float(getattr(frame, "rotation", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+    return int(round(angle / 90.0)) % 4
+
+
+def upright(pixels: np.ndarray, turns: int) -> np.ndarray:
+    """``pixels`` (H, W[, C]) turned by ``turns`` quarter turns, contiguous (cv2 needs it)."""
+    if not turns:
+        return pixels
+    return np.ascontiguousarray(np.rot90(pixels, turns))
+
+
+def frame_time(pts: int | None, start_pts: int, time_base: Any, previous: float | None,
+               fps: float) -> tuple[float, bool]:
+    """Seconds from the stream start of a frame with timestamp ``pts``, and whether that time
+    had to be reconstructed.
+
+    A missing timestamp, or one that does not move past ``previous`` (a broken muxer writes
+    zeros or repeats), gives ``previous + 1 / fps`` instead: frames come out of the decoder in
+    presentation order, so their order is right even when their stamps are not.
+    """
+    period = 1.0 / fps if fps > 0 else 0.04
+    if pts is None:
+        return (0.0 if previous is None else previous + period), True
+    t = float((pts - start_pts) * time_base)
+    if previous is not None and t <= previous:
+        return previous + period, True
+    return t, False
+
+
 # --------------------------------------------------------------------------- open
 
 
@@ -389,12 +438,18 @@ def open_video(path: Path, fmt: str, limits: Limits) -> VideoMedia | AudioMedia:
                 f"({_lib(exc)})") from None
         if first is None:
             raise CorruptFileError(f"{fmt} video stream ({codec}) holds no decodable frame")
+        turns = quarter_turns(first)
+        if turns:
+            notes.append(f"display matrix turns the picture {90 * (4 - turns)} degrees clockwise "
+                         f"(stored {width} x {height}): frames are analysed upright")
+            if turns % 2:
+                width, height = height, width
         media = VideoMedia(
             path=str(path), format=fmt, width=width, height=height, fps=fps,
             duration=duration, frame_count=frames, codec=codec, bit_rate=bit_rate, size=size,
             container_metadata=_tags(c.metadata), stream_metadata=_tags(s.metadata),
             has_audio=bool(audio), audio_codec=(codec_name(audio[0]) if audio else None),
-            pix_fmt=pix_fmt, notes=notes)
+            pix_fmt=pix_fmt, rotation=(90 * (4 - turns)) % 360, notes=notes)
         return media
 
 
@@ -446,10 +501,7 @@ def iter_frames(video: VideoMedia, *, every: int = 1, start: float = 0.0,
         try:
             for frame in c.decode(s):
                 decoded += 1
-                if frame.pts is not None:
-                    t = float((frame.pts - start_pts) * tb)
-                else:
-                    t = (index if index is not None else 0) / fps
+                t, _ = frame_time(frame.pts, start_pts, tb, last_time, fps)
                 if index is None:
                     index = int(round(t * fps))
                 i = index
@@ -467,6 +519,7 @@ def iter_frames(video: VideoMedia, *, every: int = 1, start: float = 0.0,
                                          interpolation="AREA").to_ndarray()
                 else:
                     rgb = frame.to_ndarray(format="rgb24")
+                rgb = upright(rgb, quarter_turns(frame))
                 yield VideoFrame(index=i, time=t, rgb=np.ascontiguousarray(rgb),
                                  key_frame=bool(frame.key_frame))
             else:

@@ -190,6 +190,7 @@ class VideoMedia:
     has_audio: bool = False
     audio_codec: str | None = None
     pix_fmt: str | None = None
+    rotation: int = 0   # degrees clockwise the display matrix turns the stored picture
     notes: list[str] = field(default_factory=list)
 
     kind = "video"
@@ -216,7 +217,7 @@ class VideoMedia:
             "width": self.width, "height": self.height, "fps": round(self.fps, 3),
             "duration": round(self.duration, 3), "frame_count": self.frame_count,
             "bit_rate": self.bit_rate, "size": self.size, "has_audio": self.has_audio,
-            "audio_codec": self.audio_codec, "notes": self.notes,
+            "audio_codec": self.audio_codec, "rotation": self.rotation, "notes": self.notes,
         }
 
 

@@ -555,6 +555,7 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
         return [(x0 + b[0] / s, y0 + b[1] / s, b[2] / s, b[3] / s) for b in (r if len(r) else [])]
 
     i = -1
+    retimed = 0
     if True:
         with _video_io.av_container(media.path, media.format) as c:
             streams = _video_io.video_streams(c)
@@ -567,10 +568,18 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
             try:
                 for frame in c.decode(st):
                     i += 1
-                    t = float((frame.pts - start_pts) * tb) if frame.pts is not None else i / fps
+                    t, guessed = _video_io.frame_time(frame.pts, start_pts, tb,
+                                                      T[-1] if T else None, fps)
+                    retimed += guessed
+                    turns = _video_io.quarter_turns(frame)
                     Y = luma_plane(frame)
-                    # swscale's scaler is much faster than cv2's INTER_AREA at odd factors
-                    ga = frame.reformat(width=aw, height=ah, format="gray").to_ndarray()
+                    if Y is not None and turns:
+                        Y = _video_io.upright(Y, turns)
+                    # swscale's scaler is much faster than cv2's INTER_AREA at odd factors;
+                    # a turned picture is scaled in its stored orientation, then stood upright
+                    sw, sh = (ah, aw) if turns % 2 else (aw, ah)
+                    ga = _video_io.upright(
+                        frame.reformat(width=sw, height=sh, format="gray").to_ndarray(), turns)
                     gaf = ga.astype(np.float32)
                     thumb = cv2.resize(ga, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
                     T.append(t)
@@ -712,7 +721,7 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
                             last_deep = i
                             reason = "speech" if speaking else "face_confirmed"
                             budget["deep_reasons"][reason] += 1
-                            deep.append(_deep_crop(frame, b, a2s, i, t, reason))
+                            deep.append(_deep_crop(frame, b, a2s, i, t, reason, turns))
                     else:
                         prev_crop = None
                         BOX.append(nan4)
@@ -741,6 +750,9 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
 
     n = len(T)
     budget["frames_decoded"] = n
+    if retimed:
+        notes.append(f"{retimed} of {n} frames had a missing or non-increasing timestamp: their "
+                     "times were reconstructed from the frame rate")
     budget["deep_frames"] = len(deep)
     times = np.asarray(T, np.float64)
     box = np.asarray(BOX, np.float64).reshape(n, 4)
@@ -766,17 +778,21 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
     return vp
 
 
-def _deep_crop(frame, box_a, a2s: float, index: int, t: float, reason: str) -> DeepCrop:
-    """Source-resolution grey crop of 2x the face box (downscaled so the face <= 128 px)."""
+def _deep_crop(frame, box_a, a2s: float, index: int, t: float, reason: str,
+               turns: int = 0) -> DeepCrop:
+    """Source-resolution grey crop of 2x the face box (downscaled so the face <= 128 px);
+    ``turns`` quarter turns stand the stored picture upright first."""
     import cv2
 
+    from triage_app import _video_io
+
     x, y, w, h = (float(v) * a2s for v in box_a)
-    W, H = frame.width, frame.height
+    Y = luma_plane(frame)
+    full = _video_io.upright(Y if Y is not None else frame.to_ndarray(format="gray"), turns)
+    H, W = full.shape[:2]
     cx, cy = x + w / 2, y + h / 2
     x0, y0 = int(max(0, cx - w)), int(max(0, cy - h))
     x1, y1 = int(min(W, cx + w)), int(min(H, cy + h))
-    Y = luma_plane(frame)
-    full = Y if Y is not None else frame.to_ndarray(format="gray")
     g = full[y0:y1, x0:x1].astype(np.float32)
     s = min(1.0, DEEP_FACE_SIDE / max(w, 1.0))
     if s < 1.0:

@@ -78,6 +78,48 @@ def test_face_track(plain_face):
     assert np.isfinite(vp.stats["eye_open"]).mean() > 0.95
 
 
+@pytest.mark.corpus
+def test_portrait_clip_is_analysed_upright(face_photo, video_dir):
+    """A phone's portrait clip (stored sideways, display matrix -90 degrees): the face is
+    found and its box is in the upright picture's coordinates, where the analyst sees it."""
+    from _video_synth import FACE_BOX, _open, animate
+
+    from triage_app.model import Box
+
+    stored = [np.ascontiguousarray(np.rot90(f, 1)) for f in animate(face_photo, 75)]
+    m = _open(video_dir / "portrait.mp4", stored, display_rotation=-90)
+    assert (m.width, m.height) == (face_photo.shape[1], face_photo.shape[0])
+    vp = P.video_pass(m)
+    assert vp.has_face.mean() > 0.9
+    box = np.nanmedian(vp.face_box_interp, axis=0)
+    assert Box(*map(int, box)).iou(Box(*FACE_BOX)) > 0.6
+    crop = vp.deep[0]
+    assert crop.gray.shape[0] > crop.gray.shape[1] * 0.8   # cut from the upright picture
+
+
+def test_zero_timestamps_still_give_a_time_axis(video_dir):
+    """Every packet stamped 0: frame times are rebuilt from the frame rate and a note says so,
+    instead of every frame landing at 0 s (which made every face 'tracked for 0.0 s')."""
+    import av
+    from media_factory import make_video, moving_square
+
+    from triage_app.media import open_media
+
+    src = make_video(video_dir / "zsrc.mp4", moving_square(30, 48, 64), fps=10)
+    zero = video_dir / "zero.mkv"
+    with av.open(str(src)) as i, av.open(str(zero), "w") as o:
+        s = o.add_stream_from_template(i.streams.video[0])
+        for pkt in i.demux(i.streams.video[0]):
+            if pkt.dts is None:
+                continue
+            pkt.stream, pkt.pts, pkt.dts = s, 0, 0
+            o.mux(pkt)
+    vp = P.video_pass(open_media(zero))
+    assert vp.n == 30 and np.allclose(np.diff(vp.time), 0.1)
+    assert vp.duration == pytest.approx(3.0)
+    assert any("timestamp" in n and "reconstructed" in n for n in vp.notes)
+
+
 def test_failure_cached_not_redecoded(no_face, monkeypatch):
     """A pass that fails is remembered: the next detector gets the same error, no new decode."""
     import copy

@@ -359,6 +359,42 @@ def _sha256_cached(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+#: Narrowband input: when the 4.5-7.5 kHz band is this far below the 0.3-3.4 kHz band
+#: (telephone speech resampled to 16 kHz reads -64 to -67 dB, wide-band speech -2 to -34 dB in
+#: the development corpus), half of what an 8 kHz model reads is missing, and it says so
+#: instead of scoring (a cut-off below 8 kHz itself is ``vocoder_band_limit``'s evidence).
+NARROWBAND_DB = -55.0
+
+
+def upper_band_db(x16: np.ndarray) -> float:
+    """Mean power of 4.5-7.5 kHz relative to 0.3-3.4 kHz (dB) of 16 kHz audio (Welch)."""
+    from scipy.signal import welch
+
+    if len(x16) < NFFT:
+        return float("nan")
+    f, p = welch(np.asarray(x16, np.float64), TARGET_FS, nperseg=NFFT)
+    low = float(p[(f > 300) & (f < 3400)].mean())
+    high = float(p[(f > 4500) & (f < 7500)].mean())
+    if low <= 0:
+        return float("nan")
+    return 10.0 * float(np.log10(max(high, 1e-30) / low))
+
+
+def narrowband_reason(native_fs: int, x16: np.ndarray, fmax: float) -> str | None:
+    """Why a model reading 0-``fmax`` Hz cannot judge this audio, or None when it can."""
+    if fmax <= 4000.0:
+        return None
+    if native_fs < 2 * fmax * 0.95:
+        return (f"sampled at {native_fs:,} Hz, so it holds nothing above {native_fs // 2:,} Hz; "
+                f"the spoof model reads 0-{fmax:,.0f} Hz and was trained on wide-band speech")
+    db = upper_band_db(x16[: int(BUDGET_S * TARGET_FS)])
+    if np.isfinite(db) and db < NARROWBAND_DB:
+        return (f"narrowband (telephone-band) audio: the 4.5-7.5 kHz band is {-db:.0f} dB below "
+                f"the 0.3-3.4 kHz band (limit {-NARROWBAND_DB:.0f} dB); the spoof model reads "
+                f"0-{fmax:,.0f} Hz and was trained on wide-band speech")
+    return None
+
+
 def _budgeted(x: np.ndarray, fs: int) -> list[tuple[float, np.ndarray]]:
     """(offset s, chunk) pieces: the whole file, or ``BUDGET_S / CHUNK_S`` evenly spaced
     10 s chunks."""
@@ -382,7 +418,9 @@ def _budgeted(x: np.ndarray, fs: int) -> list[tuple[float, np.ndarray]]:
                  "Griffin-Lim and an LPC vocoder, espeak-ng and Festival text-to-speech, 16 "
                  "GAN-vocoder clips of one LJSpeech speaker and 6 YouTube voice clones. Modern "
                  "neural TTS, noisy or music-laden audio, and non-speech are outside what it has "
-                 "seen; see the model card.",
+                 "seen; see the model card. Telephone-band audio (sampled below 16 kHz, or nothing "
+                 "above 4 kHz) is not judged; lossy codecs at low bit rates and added noise "
+                 "shift its scores (model card, channel table).",
           artifacts=("generator_fingerprint",), params={"budget_s": BUDGET_S},
           localizes=True, weight_files=("resources/models/audio_spoof_lfcc.safetensors",))
 def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
@@ -417,6 +455,10 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
     if reason:
         return DetectorResult.not_applicable("spoof_lfcc", VERSION, reason)
     model = load_model(path)
+    _, native_fs, _ = analysis_audio(media)
+    why = narrowband_reason(int(native_fs), x, model.fmax)
+    if why:
+        return DetectorResult.not_applicable("spoof_lfcc", VERSION, why)
     all_llr, all_t = [], []
     for off, chunk in _budgeted(x, fs):
         if len(chunk) < 0.3 * fs:

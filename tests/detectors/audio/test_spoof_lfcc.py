@@ -71,6 +71,34 @@ def test_silence_and_missing_audio_not_applicable():
     assert S.spoof_lfcc(v).reason == "no audio track"
 
 
+def test_telephone_band_audio_is_not_judged(speechlike):
+    """8 kHz audio holds nothing above 4 kHz, where the 0-8 kHz model reads half its
+    evidence: it says not_applicable with the reason instead of a score (an 8 kHz mu-law
+    recording of authentic speech scored 0.32, its spoofs as low)."""
+    from detectors.audio._common import resample_to
+
+    x = speechlike(4.0, FS, seed=33)
+    x8 = resample_to(x, FS, 8000)
+    r = S.spoof_lfcc((x8, 8000))
+    assert r.status == "not_applicable" and "sampled at 8,000 Hz" in r.reason
+    # the same band limit inside a 16 kHz file (telephone speech resampled up)
+    up = resample_to(x8, 8000, FS) + 1e-6 * np.random.default_rng(0).standard_normal(4 * FS)
+    assert S.upper_band_db(up) < S.NARROWBAND_DB
+    r = S.spoof_lfcc((up, FS))
+    assert r.status == "not_applicable" and "narrowband" in r.reason
+    # wide-band speech is scored
+    assert S.upper_band_db(x) > S.NARROWBAND_DB
+    assert S.spoof_lfcc((x, FS)).status == "ok"
+    assert S.spoof_lfcc((resample_to(x, FS, 22050), 22050)).status == "ok"
+
+
+def test_narrowband_rule_only_for_a_wide_band_model():
+    x = np.random.default_rng(1).standard_normal(FS)
+    assert S.narrowband_reason(8000, x, 4000.0) is None       # a 0-4 kHz model reads it all
+    assert S.narrowband_reason(8000, x, 8000.0) is not None
+    assert S.narrowband_reason(16000, x, 8000.0) is None      # white noise: wide band
+
+
 @pytest.mark.corpus
 def test_world_resynthesis_scores_higher_than_its_source(corpus_dir):
     from detectors.audio._common import read_audio_file

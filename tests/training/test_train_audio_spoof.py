@@ -1,4 +1,5 @@
-"""Tests for training/train_audio_spoof.py's codec copies (--codec-augment)."""
+"""Tests for training/train_audio_spoof.py's codec copies (--codec-augment) and delivery
+channels (--channel-augment, --channel-eval)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from training.train_audio_spoof import AUG_CODECS, codec_roundtrip
+from training.train_audio_spoof import (AUG_CHANNELS, AUG_CODECS, EVAL_CHANNELS, apply_channel,
+                                        channel_copy, codec_roundtrip)
 
 
 def _codec_of(key: str) -> tuple[str, int]:
@@ -35,6 +37,49 @@ def test_codec_roundtrip_is_deterministic_lossy_and_keeps_the_signal():
         corr = float(np.corrcoef(seg, ref)[0, 1])
         assert corr > 0.95, (codec, corr)
         assert not np.allclose(seg, ref, atol=1e-4), codec
+
+
+def _snr_db(x: np.ndarray, y: np.ndarray) -> float:
+    return float(10 * np.log10(np.sum(x ** 2) / np.sum((y - x) ** 2)))
+
+
+def test_sample_domain_channels_degrade_by_their_known_amount():
+    fs = 16000
+    t = np.arange(fs) / fs
+    x = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * np.sin(2 * np.pi * 3100 * t)
+    # white noise at a stated SNR: that SNR within 0.2 dB, seeded by the key
+    y = apply_channel(x, ("noise", 30.0), "k1")
+    assert abs(_snr_db(x, y) - 30.0) < 0.2
+    assert np.array_equal(y, apply_channel(x, ("noise", 30.0), "k1"))
+    assert not np.array_equal(y, apply_channel(x, ("noise", 30.0), "k2"))
+    # 8-bit linear PCM: at most 256 levels, error within half a step
+    y8 = apply_channel(x, ("pcm8",), "k1")
+    assert len(np.unique(y8)) <= 256
+    assert np.max(np.abs(y8 - x)) <= 0.5 / 127.5 + 1e-12
+    # mu-law: 255 codes at most; quiet samples keep finer steps than loud ones
+    ym = apply_channel(x, ("mulaw8",), "k1")
+    assert len(np.unique(ym)) <= 255
+    quiet, loud = np.abs(x) < 0.02, np.abs(x) > 0.25
+    assert np.max(np.abs(ym - x)[quiet]) < np.max(np.abs(ym - x)[loud])
+    assert _snr_db(x, ym) > 25
+
+
+def test_every_channel_keeps_the_signal_and_channel_copy_is_deterministic():
+    fs = 16000
+    t = np.arange(2 * fs) / fs
+    x = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * np.sin(2 * np.pi * 3100 * t)
+    for spec in [*AUG_CHANNELS, *EVAL_CHANNELS.values()]:
+        y = apply_channel(x, spec, "utt")
+        assert abs(len(y) - len(x)) < 0.25 * fs, spec
+        assert np.isfinite(y).all(), spec
+        n = min(len(x), len(y))
+        lag = int(np.argmax(np.correlate(y[:n], x[: n - 4000], mode="valid")))
+        seg = y[lag:lag + n - 4000]
+        assert float(np.corrcoef(seg, x[: len(seg)])[0, 1]) > 0.9, spec
+    # the training copy picks a channel by the key, the same one every time
+    assert np.array_equal(channel_copy(x, "utt7"), channel_copy(x, "utt7"))
+    # no evaluation channel is also a training channel (the figures are on unseen channels)
+    assert not set(EVAL_CHANNELS.values()) & set(AUG_CHANNELS)
 
 
 def test_pooled_gmm_is_the_equal_mixture_of_its_members():

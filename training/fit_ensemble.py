@@ -53,7 +53,7 @@ the first split, 0.046 on average over five (0.021-0.064). Next to it, ``ece_flo
 a perfectly calibrated model would show on the same predictions and weights
 (:func:`explainers.metrics.calibrated_ece_floor`): 0.052 for image, so the image fusion is as
 calibrated as this data can show; audio (with the espeak-ng and Festival TTS records, bagged
-spoof model) 0.119 on the first split, 0.109 on average (0.094-0.128), against a floor of
+spoof model) 0.119 on the first split, 0.109 on average (0.095-0.121), against a floor of
 0.057: miscalibrated beyond what sampling explains.
 
 Model: logistic regression on the detectors' centred log-odds,

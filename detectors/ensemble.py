@@ -48,6 +48,11 @@ ABSENCE = 0.25
 #: without a face, where only the container check applies, is not "likely authentic" because
 #: the face-less clips of the development corpus happened to be authentic.
 MIN_COVERAGE = 0.25
+#: A detector is named as a driver of the verdict only when it moves the pooled log-odds by at
+#: least this much towards it (0.1 moves p = 0.5 by 2.5 points). Below it, a detector that
+#: found next to nothing was listed as "driving" an authentic verdict that rested on the
+#: fitted bias alone.
+MIN_DRIVER_LOGODDS = 0.1
 
 
 def logit(p: float, eps: float = _EPS) -> float:
@@ -152,7 +157,7 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
         label = "inconclusive"
     sign = 1 if probability >= 0.5 else -1
     drivers = [name for name, c in sorted(contributions.items(), key=lambda kv: -sign * kv[1])
-               if sign * c > 0][:3]
+               if sign * c >= MIN_DRIVER_LOGODDS][:3]
     return Verdict(label=label, probability=probability, drivers=drivers,
                    contributions=contributions, method=method)
 

@@ -109,3 +109,19 @@ def test_too_little_of_the_fitted_weight_gives_no_verdict():
     assert fuse(declared, "video", model=model).label == "likely_manipulated"
     # unfitted (mean) pooling has no coverage rule
     assert weight_coverage(little, FusionModel()) is None
+
+
+def test_a_detector_that_moved_nothing_is_not_named_a_driver() -> None:
+    """Regression: a portrait clip was "Likely authentic, driven by video_blink_head" when that
+    detector's contribution was -0.003 and the verdict came from the fitted bias; drivers are
+    the detectors that moved the log-odds by at least a tenth towards the verdict."""
+    from detectors.ensemble import MIN_DRIVER_LOGODDS
+
+    model = FusionModel(weights={"a": 1.0, "b": 1.0}, centers={"a": 0.0, "b": 0.0},
+                        bias=-1.5, pooling="sum")
+    v = fuse([ok("a", 0.6), ok("b", 0.499)], "video", model=model)
+    assert v.probability < 0.5
+    assert v.contributions["b"] < 0 and abs(v.contributions["b"]) < MIN_DRIVER_LOGODDS
+    assert v.drivers == []
+    v = fuse([ok("a", 0.6), ok("b", 0.3)], "video", model=model)
+    assert v.drivers == ["b"]

@@ -215,6 +215,9 @@ class ExplanationPanel(QWidget):
         detail = self.tr("Probability of manipulation: {0}").format(prob)
         if v.drivers:
             detail += "\n" + self.tr("Driven by: {0}").format(", ".join(v.drivers))
+        elif v.probability is not None:
+            detail += "\n" + self.tr("Driven by: no single detector (none moved the log-odds "
+                                      "by 0.1 towards it; the fitted base rate decides)")
         if v.method:
             detail += "\n" + self.tr("Fusion: {0}").format(v.method)
         self.verdict_detail.setText(detail)

@@ -800,3 +800,18 @@ def test_every_corpus_file_opens(corpus_dir):
         except (MediaError, AssertionError) as exc:
             failures.append(f"{row['path']}: {exc}")
     assert not failures, "\n".join(failures)
+
+
+def test_quarter_turns_of_odd_display_matrices():
+    """A degenerate display matrix reads NaN (FFmpeg's av_display_rotation_get): the frame is
+    shown as stored instead of the decode failing; other angles round to a quarter turn."""
+    from types import SimpleNamespace
+
+    from triage_app._video_io import quarter_turns
+
+    def turns(r):
+        return quarter_turns(SimpleNamespace(rotation=r))
+
+    assert [turns(r) for r in (0, -90, 90, 180, -180, 270, 44, 46)] == [0, 3, 1, 2, 2, 3, 0, 1]
+    assert turns(float("nan")) == turns(float("inf")) == turns(None) == turns("x") == 0
+    assert quarter_turns(object()) == 0          # no rotation attribute (older PyAV)

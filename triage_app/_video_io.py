@@ -21,6 +21,7 @@ gets a message that says which box is broken and at which byte.
 from __future__ import annotations
 
 import contextlib
+import math
 import struct
 from fractions import Fraction
 from pathlib import Path
@@ -318,6 +319,8 @@ def quarter_turns(frame: Any) -> int:
     try:
         angle = float(getattr(frame, "rotation", 0) or 0)
     except (TypeError, ValueError):
+        return 0
+    if not math.isfinite(angle):   # a degenerate (all-zero) matrix reads NaN: show as stored
         return 0
     return int(round(angle / 90.0)) % 4
 

@@ -134,6 +134,24 @@ def test_audio_probes():
     m = audio_media(sil)
     assert P.probe_digital_silence(m, Target(start=1.9, end=2.3)).found is True
     assert P.probe_digital_silence(m, Target(start=0.5, end=1.5)).found is False
+    # Regression: inserted silence in a decoded MP3 is tiny floats (here 1e-6), not 0.0; the
+    # detector reads it as a 16-bit file would store it (zero) and the probe called its claim
+    # hallucinated ("0 runs of exact digital zero").
+    rng = np.random.default_rng(3)
+    lossy = x.copy()
+    lossy[int(2.0 * SR):int(2.2 * SR)] = rng.normal(0, 1e-6, int(0.2 * SR))
+    assert P.probe_digital_silence(audio_media(lossy), Target(start=1.9, end=2.3)).found is True
+    # a pause 30 dB under the room tone (1e-3 noise), above the 16-bit step: found by level
+    quiet = x.copy()
+    quiet[int(2.0 * SR):int(2.2 * SR)] = rng.normal(0, 3e-5, int(0.2 * SR))
+    r = P.probe_digital_silence(audio_media(quiet), Target(start=1.9, end=2.3))
+    assert r.found is True and r.measurement["zero_runs"] == 0
+    assert 25 < r.measurement["drop_db"] < 40
+    # an ordinary pause at the room tone is not dead air
+    t = np.arange(x.size) / SR
+    trough = float(t[int(np.argmin(np.abs(x[int(1.5 * SR):int(2.5 * SR)]))) + int(1.5 * SR)])
+    r = P.probe_digital_silence(audio_media(x), Target(start=trough - 0.05, end=trough + 0.05))
+    assert r.found is False and r.measurement["drop_db"] < 20
 
     t = np.arange(x.size) / SR
     hum = x + sum(0.01 / k * np.sin(2 * np.pi * 50 * k * t) for k in range(1, 4))

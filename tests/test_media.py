@@ -524,6 +524,27 @@ def test_jpeg_named_wav_opens_as_image_with_note(tmp_path):
     assert any(".wav" in n and "claims audio" in n for n in m.notes)
 
 
+def test_mp3_named_wav_and_png_named_jpg_get_a_note(tmp_path):
+    """Same kind, other format: a recording saved as .wav that is really MP3 opened silently
+    as 'MP3' before; the analyst is now told the name and the content disagree."""
+    mp3 = make_mp3(tmp_path / "a.mp3", tone(seconds=1.0, sr=44100), 44100).read_bytes()
+    p = tmp_path / "interview.wav"
+    p.write_bytes(mp3)
+    a = open_media(p)
+    assert a.format == "MP3"
+    assert any("extension .wav names WAV, but the content is MP3 audio" in n for n in a.notes)
+    png = make_png(tmp_path / "x.png", photo(12, 12)).read_bytes()
+    q = tmp_path / "IMG_0001.JPG"
+    q.write_bytes(png)
+    assert any("names JPEG, but the content is PNG" in n for n in open_media(q).notes)
+    # no note where the name fits: an M4A (ISO BMFF) named .mp4, a PNG named .png
+    m4a = make_m4a(tmp_path / "b.m4a", tone(seconds=1.0, sr=44100), 44100).read_bytes()
+    r = tmp_path / "voice.mp4"
+    r.write_bytes(m4a)
+    assert not any("names" in n for n in open_media(r).notes)
+    assert not open_media(tmp_path / "x.png").notes
+
+
 def _png_chunk(ctype: bytes, data: bytes) -> bytes:
     return (struct.pack(">I", len(data)) + ctype + data
             + struct.pack(">I", zlib.crc32(ctype + data) & 0xFFFFFFFF))

@@ -237,6 +237,25 @@ MEDIA_EXTENSIONS: dict[str, str] = {
 }
 
 
+_ISO_BMFF = frozenset({"MP4", "MOV", "M4A", "HEIF", "AVIF"})   # one box format, many brands
+#: The content format(s) each extension names, where it names one family; a file whose content
+#: is another format of the same kind gets a note (renamed, or saved under the wrong name).
+EXTENSION_FORMATS: dict[str, frozenset[str]] = {
+    **{e: frozenset({"JPEG"}) for e in (".jpg", ".jpeg", ".jpe", ".jfif")},
+    ".png": frozenset({"PNG"}), ".tif": frozenset({"TIFF"}), ".tiff": frozenset({"TIFF"}),
+    ".webp": frozenset({"WEBP"}), ".bmp": frozenset({"BMP"}), ".gif": frozenset({"GIF"}),
+    **{e: _ISO_BMFF for e in (".heic", ".heif", ".avif", ".mp4", ".m4v", ".mov", ".3gp",
+                              ".m4a")},
+    ".wav": frozenset({"WAV"}), ".flac": frozenset({"FLAC"}), ".mp3": frozenset({"MP3"}),
+    **{e: frozenset({"OGG"}) for e in (".ogg", ".oga", ".opus")},
+    ".aif": frozenset({"AIFF"}), ".aiff": frozenset({"AIFF"}), ".aac": frozenset({"AAC"}),
+    ".mkv": frozenset({"MKV", "WEBM"}), ".webm": frozenset({"WEBM", "MKV"}),
+    ".avi": frozenset({"AVI"}), ".flv": frozenset({"FLV"}),
+    ".ts": frozenset({"TS"}), ".mpg": frozenset({"MPEG-PS", "TS"}),
+    ".mpeg": frozenset({"MPEG-PS", "TS"}),
+}
+
+
 def sniff(head: bytes) -> tuple[str, str] | None:
     """Guess (kind, format) from the first bytes of a file, or None if unknown.
 
@@ -351,6 +370,10 @@ def open_media(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS)
     notes: list[str] = []
     if claimed and claimed != kind:
         notes.append(f"extension {p.suffix} claims {claimed}, but the content is {fmt} {kind}")
+    elif claimed and fmt not in EXTENSION_FORMATS.get(p.suffix.lower(), frozenset({fmt})):
+        names = "/".join(sorted(EXTENSION_FORMATS[p.suffix.lower()]))
+        notes.append(f"extension {p.suffix} names {names}, but the content is {fmt} {kind}: "
+                     "the file was renamed or saved under the wrong name")
     elif p.suffix and claimed is None:
         notes.append(f"extension {p.suffix} is not a media extension; the content is {fmt} {kind}")
 

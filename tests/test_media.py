@@ -836,3 +836,17 @@ def test_quarter_turns_of_odd_display_matrices():
     assert [turns(r) for r in (0, -90, 90, 180, -180, 270, 44, 46)] == [0, 3, 1, 2, 2, 3, 0, 1]
     assert turns(float("nan")) == turns(float("inf")) == turns(None) == turns("x") == 0
     assert quarter_turns(object()) == 0          # no rotation attribute (older PyAV)
+
+
+def test_decoder_messages_do_not_quote_the_path(tmp_path):
+    """libsndfile's and FFmpeg's errors quoted the full path twice; in a case that is the
+    vault copy (evidence/ab/<sha256>.flac), which tells the analyst nothing."""
+    rng = np.random.default_rng(0)
+    p = tmp_path / "deep" / "folder" / "bad.flac"
+    p.parent.mkdir(parents=True)
+    p.write_bytes(b"fLaC" + rng.integers(0, 256, 3000, dtype=np.uint8).tobytes())
+    with pytest.raises(MediaError) as ei:
+        open_media(p)
+    msg = str(ei.value)
+    assert "damaged FLAC" in msg and str(tmp_path) not in msg
+    assert ei.value.path == str(p)

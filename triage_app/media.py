@@ -388,6 +388,10 @@ def open_media(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS)
             media = _video_io.open_video(p, fmt, limits)
     except MediaError as exc:
         exc.path = str(p)
+        # libsndfile and FFmpeg quote the path they were given; in a case that is the vault
+        # copy's hash name, which tells the analyst nothing: the message is about "the file"
+        for quoted in (f"'{p}'", f'"{p}"', str(p)):
+            exc.message = exc.message.replace(quoted, "the file")
         raise
     except MemoryError:
         raise LimitExceededError("not enough memory to decode this file", path=p) from None

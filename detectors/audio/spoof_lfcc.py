@@ -105,12 +105,41 @@ def _stft(x16: np.ndarray, window: str = "hann") -> np.ndarray:
     return np.fft.rfft(frames * w, n=NFFT, axis=1)
 
 
+#: Noise-floor subtraction (``denoise``): the noise power spectrum is the mean of the quietest
+#: tenth of the file's frames, and each frame keeps at least this share of its own power.
+NOISE_QUANTILE = 0.10
+SUBTRACTION_FLOOR = 0.05
+
+
+def subtract_noise_floor(spec: np.ndarray) -> np.ndarray:
+    """Power spectra (n_frames, n_bins) less the file's stationary noise floor.
+
+    Power spectral subtraction (Boll 1979) with the noise spectrum averaged over the quietest
+    :data:`NOISE_QUANTILE` of frames (the pauses, as a speech-pause noise estimate does), and
+    a spectral floor of :data:`SUBTRACTION_FLOOR` times the frame's own power, so that no bin
+    goes to zero (no log of 0, little musical noise).
+
+    References
+    ----------
+    .. [1] Boll S. F. (1979). Suppression of acoustic noise in speech using spectral
+       subtraction. IEEE Trans. ASSP 27(2), 113-120. doi:10.1109/TASSP.1979.1163209
+    """
+    if spec.shape[0] == 0:
+        return spec
+    energy = spec.sum(axis=1)
+    k = max(5, int(round(NOISE_QUANTILE * spec.shape[0])))
+    quiet = np.argsort(energy, kind="stable")[:k]
+    noise = spec[quiet].mean(axis=0)
+    return np.maximum(spec - noise, SUBTRACTION_FLOOR * spec)
+
+
 def lfcc(x16: np.ndarray, *, n_filters: int = 20, n_ceps: int = 20, fmax: float = 4000.0,
-         X: np.ndarray | None = None) -> np.ndarray:
+         X: np.ndarray | None = None, denoise: bool = False) -> np.ndarray:
     """LFCC + deltas + double deltas without c0, shape (n_frames, 3 * (n_ceps - 1)).
 
     Frames: 20 ms Hann, 10 ms hop, 512-point FFT at 16 kHz (Sahidullah et al. 2015).
-    ``X``: the frames' spectra (:func:`_stft`), when already computed.
+    ``X``: the frames' spectra (:func:`_stft`), when already computed. ``denoise``: the
+    power spectra pass through :func:`subtract_noise_floor` first.
     """
     from scipy.fft import dct
 
@@ -118,6 +147,8 @@ def lfcc(x16: np.ndarray, *, n_filters: int = 20, n_ceps: int = 20, fmax: float 
     if X.shape[0] == 0:
         return np.zeros((0, 3 * (n_ceps - 1)))
     spec = np.abs(X) ** 2
+    if denoise:
+        spec = subtract_noise_floor(spec)
     fb = _linear_filterbank(n_filters, float(fmax))
     logfb = np.log(spec @ fb.T + 1e-10)
     c = dct(logfb, type=2, norm="ortho", axis=1)[:, 1:n_ceps]
@@ -202,7 +233,8 @@ def excitation_peakiness(x16: np.ndarray, *, fmax: float = 4000.0, lifter: int =
 
 
 def speech_frames(x: np.ndarray, fs: int, *, fmax: float, n_filters: int, n_ceps: int,
-                   phase: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+                   phase: bool, denoise: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """(LFCC feats, phase feats or None, times) of the speech frames; one front end for both.
 
     Cepstral mean normalisation of the LFCC statics over the speech frames of the file; the
@@ -211,7 +243,7 @@ def speech_frames(x: np.ndarray, fs: int, *, fmax: float, n_filters: int, n_ceps
     """
     x16 = preprocess(x, fs)
     X = _stft(x16)
-    f = lfcc(x16, n_filters=n_filters, n_ceps=n_ceps, fmax=fmax, X=X)
+    f = lfcc(x16, n_filters=n_filters, n_ceps=n_ceps, fmax=fmax, X=X, denoise=denoise)
     ph = _phase_frames(x16, X) if phase else None
     act = speech_activity(x16, TARGET_FS, frame_s=FRAME / TARGET_FS, hop_s=HOP / TARGET_FS)
     n = min(len(f), len(act.active), len(ph) if ph is not None else len(f))
@@ -289,8 +321,9 @@ class SpoofModel:
                             tensors["bona_variances"])
         self.spoof = DiagGMM(tensors["spoof_weights"], tensors["spoof_means"],
                              tensors["spoof_variances"])
-        cfg = tensors["config"]  # fmax, n_filters, n_ceps
+        cfg = tensors["config"]  # fmax, n_filters, n_ceps[, denoise]
         self.fmax, self.n_filters, self.n_ceps = float(cfg[0]), int(cfg[1]), int(cfg[2])
+        self.denoise = bool(cfg[3]) if len(cfg) > 3 else False
         self.calib_a, self.calib_b = (float(v) for v in tensors["calibration"])
         self.metadata = metadata
         # v1.1: a second GMM pair on phase features, fused as a sum of standardised LLRs
@@ -464,7 +497,8 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
         if len(chunk) < 0.3 * fs:
             continue
         f, ph, t = speech_frames(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
-                                  n_ceps=model.n_ceps, phase=model.has_phase)
+                                  n_ceps=model.n_ceps, phase=model.has_phase,
+                                  denoise=model.denoise)
         if len(f):
             all_llr.append(model.frame_llrs(f, ph))
             all_t.append(t + off)

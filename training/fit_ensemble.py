@@ -33,11 +33,12 @@ and video fusion (self-blended faces made from the corpus's authentic face clips
         --fixed video_av_sync=0.5 --inherit audio --out resources/ensemble.json
 
 The video fit rests on 49 items (10 corpus clips, 39 four-second pieces of the 3 authentic
-FF++ clips: re-encoded, self-blended, self-blended with flicker): held-out AUC 0.664 against
-0.644 for the best single detector (video_temporal), ECE 0.107 against a calibrated floor of
-0.133 (too few items to tell). Its container weight is learnt from the 10 corpus clips alone
+FF++ clips: re-encoded, self-blended, self-blended with flicker): held-out AUC 0.666 against
+0.644 for the best single detector (video_temporal), ECE 0.140 against a calibrated floor of
+0.151 (too few items to tell). Its container weight is learnt from the 10 corpus clips alone
 (the generated pieces share one encoder), and face_frames gets no weight: it scores the
-self-blends lower than their re-encoded originals (AUC 0.33). ``detectors.ensemble`` gives no
+self-blends lower than their re-encoded originals (AUC 0.33). video_region_flicker (w 0.14)
+fires on 1 of the 49 (a self-blend whose blend flickers), on none of the authentic ones. ``detectors.ensemble`` gives no
 verdict where the detectors that ran hold under ``MIN_COVERAGE`` of the weight (a face-less
 video), so the fitted bias alone cannot call such a clip authentic. No corpus clip has sound,
 so the soundtrack detectors take the audio fusion's weights (``--inherit audio``: a cloned

@@ -6,6 +6,10 @@ object), frame by frame at reduced resolution, never holding the clip in memory.
 
 - per-frame scalar series: time, mean luma, mean absolute frame difference of a thumbnail,
   global (camera) motion by phase correlation, key-frame flags;
+- per-frame block statistics of the thumbnail (8x8-pixel blocks): mean luma, and the
+  normalised cross-correlation of each block's pattern with the previous frame's (for
+  ``region_flicker``: a block whose level changes while its pattern stays is flickering, one
+  whose pattern changes is moving);
 - shot changes (frame-difference and histogram jumps);
 - one tracked face (the largest): Haar detections on a *budgeted* subset of frames (full-frame
   search, once a second, when no face is tracked and at shot changes; a cheap
@@ -48,6 +52,10 @@ ANALYSIS_SIDE = 360
 DETECT_SIDE = 320
 #: Side of the thumbnail used for frame differences, shot changes and camera motion.
 THUMB_SIDE = 128
+#: Side (thumbnail pixels) of the blocks of the per-frame block statistics.
+BLOCK = 8
+#: A block whose pattern varies less than this (std, 8-bit levels) has no pattern to correlate.
+FLAT_STD = 1.0
 #: Side of the normalised face-context crop (1.5x the face box); the face is its central 64x64.
 CROP = 96
 FACE = 64
@@ -113,6 +121,10 @@ class VideoPass:
     face_shift: np.ndarray         # (n, 2) face content shift px/frame, source pixels
     stats: dict[str, np.ndarray]   # per-frame face statistics (NaN without face)
     deep: list[DeepCrop]
+    block_luma: np.ndarray         # (n, by, bx) float16: thumbnail block means, 8-bit levels
+    block_ncc: np.ndarray          # (n, by, bx) float16: block pattern NCC with the previous
+                                   # frame (NaN: first frame, shot change or a flat block)
+    block_px: float                # side of a block in source pixels
     audio_rms: np.ndarray | None   # RMS of the audio around each frame time (None: no audio)
     speech: np.ndarray | None      # bool: speech-level audio at this frame
     audio_info: dict[str, Any]
@@ -511,6 +523,8 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
     DET: list[bool] = []
     TID: list[int] = []
     FSH: list[tuple[float, float]] = []
+    BL: list[np.ndarray] = []
+    BN: list[np.ndarray] = []
     S: dict[str, list[float]] = {k: [] for k in (
         "face_luma", "bg_luma", "face_noise", "bg_noise", "eye_open", "mouth_open",
         "mouth_motion", "ring_diff", "inner_diff", "outer_diff")}
@@ -604,6 +618,9 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
                         else:
                             (sx, sy), _ = cv2.phaseCorrelate(prev_t, thumb)
                             CAM.append((sx * t2s, sy * t2s))
+                    means, ncc = block_stats(thumb, None if (prev_t is None or shot) else prev_t)
+                    BL.append(means)
+                    BN.append(ncc)
                     speaking = False
                     if speech_grid is not None and len(speech_grid):
                         speaking = bool(speech_grid[min(len(speech_grid) - 1,
@@ -743,7 +760,7 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
                              "the frames before were analysed")
                 # drop a half-appended frame
                 n_ok = len(TID)
-                for lst in (T, L, D, K, CAM, BOX, DET, FSH):
+                for lst in (T, L, D, K, CAM, BOX, DET, FSH, BL, BN):
                     del lst[n_ok:]
                 for v in S.values():
                     del v[n_ok:]
@@ -772,10 +789,40 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
         face_box=box, face_box_interp=interp, detected=det, track_id=tid,
         face_shift=np.asarray(FSH, np.float64).reshape(n, 2),
         stats={k: np.asarray(v, np.float64) for k, v in S.items()}, deep=deep,
-        audio_rms=audio_rms, speech=speech, audio_info=audio_info, budget=budget, notes=notes)
+        block_luma=_stack_blocks(BL, th, tw), block_ncc=_stack_blocks(BN, th, tw),
+        block_px=BLOCK * t2s, audio_rms=audio_rms, speech=speech, audio_info=audio_info, budget=budget, notes=notes)
     vp.decode_seconds = _time.perf_counter() - t_start
     budget["pass_seconds"] = round(vp.decode_seconds, 3)
     return vp
+
+
+def block_stats(thumb: np.ndarray, prev: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per :data:`BLOCK` x :data:`BLOCK` block of ``thumb`` (grey, float32): its mean, and the
+    normalised cross-correlation of its zero-mean pattern with the same block of ``prev``
+    (NaN without ``prev`` or where either block is flat, std < :data:`FLAT_STD`); float16."""
+    by, bx = thumb.shape[0] // BLOCK, thumb.shape[1] // BLOCK
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        return (a[:by * BLOCK, :bx * BLOCK].reshape(by, BLOCK, bx, BLOCK)
+                .transpose(0, 2, 1, 3).reshape(by, bx, BLOCK * BLOCK))
+
+    cur = blocks(thumb)
+    means = cur.mean(axis=2)
+    ncc = np.full((by, bx), np.nan, np.float32)
+    if prev is not None:
+        a = cur - means[..., None]
+        b = blocks(prev)
+        b = b - b.mean(axis=2, keepdims=True)
+        sa, sb = np.sqrt((a * a).sum(axis=2)), np.sqrt((b * b).sum(axis=2))
+        ok = (sa > FLAT_STD * BLOCK) & (sb > FLAT_STD * BLOCK)   # sqrt(64) * std
+        ncc[ok] = (a * b).sum(axis=2)[ok] / (sa * sb)[ok]
+    return means.astype(np.float16), ncc.astype(np.float16)
+
+
+def _stack_blocks(rows: list[np.ndarray], th: int, tw: int) -> np.ndarray:
+    if rows:
+        return np.stack(rows)
+    return np.zeros((0, th // BLOCK, tw // BLOCK), np.float16)
 
 
 def _deep_crop(frame, box_a, a2s: float, index: int, t: float, reason: str,

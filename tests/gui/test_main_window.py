@@ -449,3 +449,26 @@ def test_settings_dialog_round_trip(qtbot, settings_file):
     dlg.checkpoints.item(0, 2).setText("{not json")
     with pytest.raises(ValueError):
         dlg.collect()
+
+
+def test_verdict_names_drivers_or_says_the_base_rate_decided(qtbot):
+    """Regression: 'Driven by: video_blink_head' was shown for a -0.003 contribution; with no
+    detector moving the log-odds by 0.1 towards the verdict's side, the panel says so."""
+    from triage_app.gui.explanation_panel import ExplanationPanel
+    from triage_app.model import Analysis, DetectorResult, Verdict
+
+    panel = ExplanationPanel()
+    qtbot.addWidget(panel)
+    dets = [DetectorResult("video_region_flicker", "1", "ok", score=0.95)]
+    weak = Analysis(media={"kind": "video"}, detectors=dets,
+                    verdict=Verdict("inconclusive", 0.24, drivers=[],
+                                    contributions={"video_region_flicker": 0.55}))
+    panel.set_item("ab" * 32, "/x.mp4", weak)
+    text = panel.verdict_detail.text()
+    assert "Driven by: the fitted base rate" in text and "towards authentic" in text
+    strong = Analysis(media={"kind": "video"}, detectors=dets,
+                      verdict=Verdict("likely_manipulated", 0.9,
+                                      drivers=["video_region_flicker"],
+                                      contributions={"video_region_flicker": 2.0}))
+    panel.set_item("ab" * 32, "/x.mp4", strong)
+    assert "Driven by: video_region_flicker" in panel.verdict_detail.text()

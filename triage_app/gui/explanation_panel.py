@@ -216,8 +216,9 @@ class ExplanationPanel(QWidget):
         if v.drivers:
             detail += "\n" + self.tr("Driven by: {0}").format(", ".join(v.drivers))
         elif v.probability is not None:
-            detail += "\n" + self.tr("Driven by: no single detector (none moved the log-odds "
-                                      "by 0.1 towards it; the fitted base rate decides)")
+            side = (self.tr("manipulated") if v.probability >= 0.5 else self.tr("authentic"))
+            detail += "\n" + self.tr("Driven by: the fitted base rate (no detector moved the "
+                                      "log-odds by 0.1 or more towards {0})").format(side)
         if v.method:
             detail += "\n" + self.tr("Fusion: {0}").format(v.method)
         self.verdict_detail.setText(detail)

@@ -67,7 +67,9 @@ def report_case(tmp_path_factory) -> Path:
     Image.fromarray(photo).save(media / "photo.png")
     sr = 16000
     t = np.arange(2 * sr) / sr
-    sf.write(media / "tone.wav", (0.4 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), sr)
+    # FLAC content under a .wav name: the intake note must reach the report
+    sf.write(media / "tone.wav", (0.4 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), sr,
+             format="FLAC")
     make_video(media, seconds=1.2)
     case_dir = tmp / "r.triage"
     events = list(scan([media], case_dir, workers=1, examiner="Test Examiner"))
@@ -97,6 +99,7 @@ def test_signed_report_text_sidecar_signature_and_tampering(report_case: Path, t
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert SIDECAR_KEYS <= set(sidecar) and sidecar["schema"] == "deepfake-triage/report/1"
     assert sidecar["report_id"] in text
+    assert "Media note" in text and "names WAV, but the content is FLAC" in " ".join(text.split())
     assert len(sidecar["items"]) == 3
     for it in sidecar["items"]:
         assert ITEM_KEYS <= set(it)

@@ -180,6 +180,10 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
                  ["Size", f"{it.get('size'):,} bytes" if it.get("size") is not None else "-"],
                  ["Format", f"{it.get('kind') or '-'} / {it.get('format') or '-'}"],
                  ["Intake (UTC)", it.get("added_at")]]
+        # what opening the file revealed (a name that lies about the format, a display
+        # rotation, rebuilt timestamps, a truncated stream): facts about the evidence itself
+        for note in (it.get("media") or {}).get("notes") or []:
+            facts.append(["Media note", str(note)])
         for s in it.get("sources", []):
             facts.append(["Source", f"{s.get('path')} (mtime {s.get('mtime') or '-'}, "
                                     f"added {s.get('added_at') or '-'} by {s.get('actor') or '-'})"])

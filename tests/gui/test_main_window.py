@@ -472,3 +472,27 @@ def test_verdict_names_drivers_or_says_the_base_rate_decided(qtbot):
                                       contributions={"video_region_flicker": 2.0}))
     panel.set_item("ab" * 32, "/x.mp4", strong)
     assert "Driven by: video_region_flicker" in panel.verdict_detail.text()
+
+
+def test_media_notes_reach_the_analyst(qtbot):
+    """What opening the file revealed (a name that lies about the format, a display rotation)
+    was in the analysis but on no screen: the explanation's verdict block and the Details tab
+    now show it."""
+    from triage_app.gui.details_panel import DetailsPanel
+    from triage_app.gui.explanation_panel import ExplanationPanel
+    from triage_app.model import Analysis, DetectorResult, Verdict
+
+    note = "extension .wav names WAV, but the content is MP3 audio"
+    a = Analysis(media={"kind": "audio", "notes": [note]},
+                 detectors=[DetectorResult("spoof_lfcc", "1", "ok", score=0.2)],
+                 verdict=Verdict("inconclusive", 0.47, drivers=[], contributions={}))
+    panel = ExplanationPanel()
+    qtbot.addWidget(panel)
+    panel.set_item("cd" * 32, "/x.wav", a)
+    assert f"Media note: {note}" in panel.verdict_detail.text()
+    details = DetailsPanel()
+    qtbot.addWidget(details)
+    details.set_item({"name": "x.wav", "sha256": "cd" * 32}, media_notes=[note])
+    assert note in details.fields["media_notes"].text()
+    details.set_item({"name": "y.wav", "sha256": "ef" * 32}, media_notes=[])
+    assert details.fields["media_notes"].text() == "none"

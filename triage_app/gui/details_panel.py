@@ -36,8 +36,9 @@ class DetailsPanel(QWidget):
                            ("md5", self.tr("MD5")), ("size", self.tr("Size")),
                            ("kind", self.tr("Kind")), ("format", self.tr("Format")),
                            ("added_at", self.tr("Added (UTC)")),
-                           ("vault", self.tr("Vault copy")), ("decision", self.tr("Decision")),
-                           ("note", self.tr("Note"))):
+                           ("vault", self.tr("Vault copy")),
+                           ("media_notes", self.tr("Media notes")),
+                           ("decision", self.tr("Decision")), ("note", self.tr("Note"))):
             if key in ("sha256", "md5", "vault", "name"):
                 # long unbreakable text: a read-only line scrolls and copies exactly
                 label = QLineEdit("")
@@ -102,7 +103,9 @@ class DetailsPanel(QWidget):
         t.setWordWrap(False)
 
     def set_item(self, row: dict[str, Any] | None, *, vault: str | None = None,
-                 custody: list[dict[str, Any]] | None = None) -> None:
+                 custody: list[dict[str, Any]] | None = None,
+                 media_notes: list[str] | None = None) -> None:
+        """``media_notes``: what opening the file revealed (the analysis's media notes)."""
         for label in self.fields.values():
             label.setText("")
         self.sources.setRowCount(0)
@@ -118,6 +121,8 @@ class DetailsPanel(QWidget):
         self.fields["size"].setText(_fmt_size(row.get("size")))
         self.fields["vault"].setText(vault or "")
         self.fields["vault"].setCursorPosition(0)
+        self.fields["media_notes"].setText("\n".join(f"• {n}" for n in media_notes or [])
+                                           or self.tr("none"))
         self.fields["decision"].setText(decision_text(decision_of(row)))
         notes = row.get("notes")
         if isinstance(notes, list) and notes:

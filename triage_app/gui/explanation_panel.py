@@ -221,6 +221,8 @@ class ExplanationPanel(QWidget):
                                       "log-odds by 0.1 or more towards {0})").format(side)
         if v.method:
             detail += "\n" + self.tr("Fusion: {0}").format(v.method)
+        for note in (analysis.media or {}).get("notes") or []:
+            detail += "\n" + self.tr("Media note: {0}").format(note)
         self.verdict_detail.setText(detail)
         contribs = v.contributions or {}
         scale = max([abs(c) for c in contribs.values()] + [1e-9])

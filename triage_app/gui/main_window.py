@@ -736,7 +736,9 @@ class MainWindow(QMainWindow):
         self.current_kind = kind
         self.explanation.set_item(b["sha"], vault, analysis, error=row.get("error"),
                                   rationales=b["rationales"])
-        self.details.set_item(row, vault=vault, custody=b["custody"])
+        self.details.set_item(row, vault=vault, custody=b["custody"],
+                              media_notes=list((analysis.media or {}).get("notes") or [])
+                              if analysis is not None else None)
         findings = analysis.findings if analysis is not None else []
         if kind == "image":
             self.viewer_stack.setCurrentWidget(self.image_viewer)

@@ -56,6 +56,9 @@ THUMB_SIDE = 128
 BLOCK = 8
 #: A block whose pattern varies less than this (std, 8-bit levels) has no pattern to correlate.
 FLAT_STD = 1.0
+#: ``block_ncc`` code for "not measured" (stored as int8 hundredths: a 4 h clip's blocks take
+#: 0.6 KB a frame, not 1 KB).
+NCC_NONE = -128
 #: Side of the normalised face-context crop (1.5x the face box); the face is its central 64x64.
 CROP = 96
 FACE = 64
@@ -122,8 +125,8 @@ class VideoPass:
     stats: dict[str, np.ndarray]   # per-frame face statistics (NaN without face)
     deep: list[DeepCrop]
     block_luma: np.ndarray         # (n, by, bx) float16: thumbnail block means, 8-bit levels
-    block_ncc: np.ndarray          # (n, by, bx) float16: block pattern NCC with the previous
-                                   # frame (NaN: first frame, shot change or a flat block)
+    block_ncc: np.ndarray          # (n, by, bx) int8: block pattern NCC with the previous
+                                   # frame x 100 (NCC_NONE: first frame, shot change, flat)
     block_px: float                # side of a block in source pixels
     audio_rms: np.ndarray | None   # RMS of the audio around each frame time (None: no audio)
     speech: np.ndarray | None      # bool: speech-level audio at this frame
@@ -789,7 +792,7 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
         face_box=box, face_box_interp=interp, detected=det, track_id=tid,
         face_shift=np.asarray(FSH, np.float64).reshape(n, 2),
         stats={k: np.asarray(v, np.float64) for k, v in S.items()}, deep=deep,
-        block_luma=_stack_blocks(BL, th, tw), block_ncc=_stack_blocks(BN, th, tw),
+        block_luma=_stack_blocks(BL, th, tw), block_ncc=_stack_blocks(BN, th, tw, np.int8),
         block_px=BLOCK * t2s, audio_rms=audio_rms, speech=speech, audio_info=audio_info, budget=budget, notes=notes)
     vp.decode_seconds = _time.perf_counter() - t_start
     budget["pass_seconds"] = round(vp.decode_seconds, 3)
@@ -797,9 +800,10 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
 
 
 def block_stats(thumb: np.ndarray, prev: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per :data:`BLOCK` x :data:`BLOCK` block of ``thumb`` (grey, float32): its mean, and the
-    normalised cross-correlation of its zero-mean pattern with the same block of ``prev``
-    (NaN without ``prev`` or where either block is flat, std < :data:`FLAT_STD`); float16."""
+    """Per :data:`BLOCK` x :data:`BLOCK` block of ``thumb`` (grey, float32): its mean (float16),
+    and the normalised cross-correlation of its zero-mean pattern with the same block of
+    ``prev`` in hundredths (int8; :data:`NCC_NONE` without ``prev`` or where either block is
+    flat, std < :data:`FLAT_STD`). :func:`ncc_of` decodes it."""
     by, bx = thumb.shape[0] // BLOCK, thumb.shape[1] // BLOCK
 
     def blocks(a: np.ndarray) -> np.ndarray:
@@ -816,13 +820,22 @@ def block_stats(thumb: np.ndarray, prev: np.ndarray | None) -> tuple[np.ndarray,
         sa, sb = np.sqrt((a * a).sum(axis=2)), np.sqrt((b * b).sum(axis=2))
         ok = (sa > FLAT_STD * BLOCK) & (sb > FLAT_STD * BLOCK)   # sqrt(64) * std
         ncc[ok] = (a * b).sum(axis=2)[ok] / (sa * sb)[ok]
-    return means.astype(np.float16), ncc.astype(np.float16)
+    code = np.where(np.isfinite(ncc), np.round(np.nan_to_num(ncc) * 100), NCC_NONE)
+    return means.astype(np.float16), code.astype(np.int8)
 
 
-def _stack_blocks(rows: list[np.ndarray], th: int, tw: int) -> np.ndarray:
+def ncc_of(block_ncc: np.ndarray) -> np.ndarray:
+    """``VideoPass.block_ncc`` as float32 NCC values, NaN where not measured."""
+    c = np.asarray(block_ncc)
+    out = c.astype(np.float32) / 100.0
+    out[c == NCC_NONE] = np.nan
+    return out
+
+
+def _stack_blocks(rows: list[np.ndarray], th: int, tw: int, dtype=np.float16) -> np.ndarray:
     if rows:
         return np.stack(rows)
-    return np.zeros((0, th // BLOCK, tw // BLOCK), np.float16)
+    return np.zeros((0, th // BLOCK, tw // BLOCK), dtype)
 
 
 def _deep_crop(frame, box_a, a2s: float, index: int, t: float, reason: str,

@@ -75,7 +75,8 @@ def flicker_map(block_luma: np.ndarray, block_ncc: np.ndarray, fps: float,
     from scipy.ndimage import uniform_filter1d
 
     B = np.asarray(block_luma, np.float32)
-    C = np.asarray(block_ncc, np.float32)
+    C = P.ncc_of(block_ncc) if np.asarray(block_ncc).dtype == np.int8 else \
+        np.asarray(block_ncc, np.float32)
     n = B.shape[0]
     flick = np.zeros(B.shape, bool)
     h_all = np.full(B.shape, np.nan, np.float32)

@@ -107,3 +107,22 @@ def test_authentic_corpus_clips_do_not_flicker(corpus_dir):
     for c in clips:
         r = R.video_region_flicker(open_media(c))
         assert r.status == "ok" and not r.findings, c.name
+
+
+def test_block_stats_means_and_pattern_correlation():
+    from detectors.video import _pass as P
+
+    rng = np.random.default_rng(1)
+    thumb = rng.uniform(0, 255, (16, 24)).astype(np.float32)
+    thumb[:8, :8] = 77.0                                  # a flat block
+    means, code = P.block_stats(thumb, None)
+    assert means.shape == code.shape == (2, 3) and means.dtype == np.float16
+    assert abs(float(means[0, 0]) - 77.0) < 0.1
+    assert np.isnan(P.ncc_of(code)).all()                # no previous frame
+    brighter = thumb + 20                                 # flicker: same pattern
+    _, code = P.block_stats(brighter, thumb)
+    ncc = P.ncc_of(code)
+    assert np.isnan(ncc[0, 0])                            # flat: nothing to correlate
+    assert np.nanmin(ncc) >= 0.99
+    moved = np.roll(thumb, 3, axis=1)                     # motion: the pattern changes
+    assert np.nanmax(P.ncc_of(P.block_stats(moved, thumb)[1])[:, 1:]) < 0.5

@@ -233,13 +233,16 @@ def excitation_peakiness(x16: np.ndarray, *, fmax: float = 4000.0, lifter: int =
 
 
 def speech_frames(x: np.ndarray, fs: int, *, fmax: float, n_filters: int, n_ceps: int,
-                   phase: bool, denoise: bool = False
+                   phase: bool, denoise: bool = False, cmvn: bool = False
                    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """(LFCC feats, phase feats or None, times) of the speech frames; one front end for both.
 
     Cepstral mean normalisation of the LFCC statics over the speech frames of the file; the
     phase features are level- and channel-invariant by construction and are not normalised
-    (their per-file level is the cue).
+    (their per-file level is the cue). ``cmvn``: every LFCC dimension (statics and deltas) is
+    also divided by its standard deviation over the file's speech frames (cepstral mean and
+    variance normalisation, Viikki & Laurila 1998: additive noise shrinks the cepstral
+    variance, and this undoes the scale).
     """
     x16 = preprocess(x, fs)
     X = _stft(x16)
@@ -255,6 +258,8 @@ def speech_frames(x: np.ndarray, fs: int, *, fmax: float, n_filters: int, n_ceps
     if len(f):
         nc = n_ceps - 1
         f[:, :nc] -= f[:, :nc].mean(axis=0)
+        if cmvn and len(f) > 1:
+            f /= f.std(axis=0) + 1e-6
     return f, ph, times
 
 
@@ -321,9 +326,10 @@ class SpoofModel:
                             tensors["bona_variances"])
         self.spoof = DiagGMM(tensors["spoof_weights"], tensors["spoof_means"],
                              tensors["spoof_variances"])
-        cfg = tensors["config"]  # fmax, n_filters, n_ceps[, denoise]
+        cfg = tensors["config"]  # fmax, n_filters, n_ceps[, denoise[, cmvn]]
         self.fmax, self.n_filters, self.n_ceps = float(cfg[0]), int(cfg[1]), int(cfg[2])
         self.denoise = bool(cfg[3]) if len(cfg) > 3 else False
+        self.cmvn = bool(cfg[4]) if len(cfg) > 4 else False
         self.calib_a, self.calib_b = (float(v) for v in tensors["calibration"])
         self.metadata = metadata
         # v1.1: a second GMM pair on phase features, fused as a sum of standardised LLRs
@@ -498,7 +504,7 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
             continue
         f, ph, t = speech_frames(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
                                   n_ceps=model.n_ceps, phase=model.has_phase,
-                                  denoise=model.denoise)
+                                  denoise=model.denoise, cmvn=model.cmvn)
         if len(f):
             all_llr.append(model.frame_llrs(f, ph))
             all_t.append(t + off)

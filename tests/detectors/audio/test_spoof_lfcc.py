@@ -283,3 +283,17 @@ def test_noise_floor_subtraction_restores_the_valleys_and_keeps_the_peaks():
     assert abs(keep) < 0.5
     assert (clean >= S.SUBTRACTION_FLOOR * spec - 1e-18).all() and (clean <= spec).all()
     assert S.subtract_noise_floor(spec[:0]).shape == (0, spec.shape[1])
+
+
+def test_cmvn_gives_unit_variance_and_is_off_by_default():
+    rng = np.random.default_rng(2)
+    t = np.arange(2 * FS) / FS
+    x = 0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t)) \
+        + rng.normal(0, 0.01, t.size)
+    plain, _, _ = S.speech_frames(x, FS, fmax=8000.0, n_filters=60, n_ceps=40, phase=False)
+    norm, _, _ = S.speech_frames(x, FS, fmax=8000.0, n_filters=60, n_ceps=40, phase=False,
+                                 cmvn=True)
+    assert np.allclose(norm.std(axis=0), 1.0, atol=1e-3)
+    assert not np.allclose(plain.std(axis=0), 1.0, atol=0.1)
+    assert np.allclose(norm * (plain.std(axis=0) + 1e-6), plain, atol=1e-6)
+    assert not S.load_model().cmvn and not S.load_model().denoise   # the shipped model

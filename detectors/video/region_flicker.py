@@ -148,11 +148,15 @@ def video_region_flicker(media) -> DetectorResult:
     t0 = time.perf_counter()
     vp = P.video_pass(media)
     win = window_frames(vp.fps)
-    if vp.n < win + 3 or vp.block_luma.ndim != 3 or vp.block_luma.shape[1] * \
-            vp.block_luma.shape[2] < 4:
-        return DetectorResult.not_applicable(
-            NAME, VERSION, f"too few frames ({vp.n}) or too small a picture to measure "
-            f"flicker over {WINDOW_S:g} s", extras=vp.summary(), runtime=time.perf_counter() - t0)
+    why = None
+    if vp.n < win + 3:
+        why = f"too few frames ({vp.n}) to measure flicker: {win + 3} are needed"
+    elif vp.block_luma.ndim != 3 or vp.block_luma.shape[1] * vp.block_luma.shape[2] < 4:
+        why = (f"the picture ({vp.width}x{vp.height}) is too small for a grid of blocks to "
+               "compare")
+    if why:
+        return DetectorResult.not_applicable(NAME, VERSION, why, extras=vp.summary(),
+                                             runtime=time.perf_counter() - t0)
     flick, h = flicker_map(vp.block_luma, vp.block_ncc, vp.fps, vp.shot_changes)
     per_frame = flick.any(axis=(1, 2))
     spans = P.segments(per_frame, gap=int(round(0.2 * vp.fps)),

@@ -85,14 +85,18 @@ def test_flicker_map_wants_alternation_and_a_group_of_blocks():
     assert not R.flicker_map(B[:5], C[:5], fps=25)[0].any()
 
 
-def test_too_short_a_clip_is_not_applicable(tmp_path):
+def test_too_short_or_too_small_a_clip_is_not_applicable(tmp_path):
     from media_factory import make_video, moving_square
 
     from triage_app.media import open_media
 
     m = open_media(make_video(tmp_path / "short.mp4", moving_square(4, 48, 64), fps=25))
     r = R.video_region_flicker(m)
-    assert r.status == "not_applicable" and "too few frames" in r.reason
+    assert r.status == "not_applicable" and "too few frames (4)" in r.reason
+    tiny = open_media(make_video(tmp_path / "tiny.mp4",
+                                 [np.full((8, 8, 3), 9 * i, np.uint8) for i in range(30)], fps=25))
+    r = R.video_region_flicker(tiny)
+    assert r.status == "not_applicable" and "too small" in r.reason
 
 
 @pytest.mark.corpus

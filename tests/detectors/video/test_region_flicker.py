@@ -94,7 +94,7 @@ def test_too_short_or_too_small_a_clip_is_not_applicable(tmp_path):
     r = R.video_region_flicker(m)
     assert r.status == "not_applicable" and "too few frames (4)" in r.reason
     tiny = open_media(make_video(tmp_path / "tiny.mp4",
-                                 [np.full((8, 8, 3), 9 * i, np.uint8) for i in range(30)], fps=25))
+                                 [np.full((8, 8, 3), 8 * i, np.uint8) for i in range(30)], fps=25))
     r = R.video_region_flicker(tiny)
     assert r.status == "not_applicable" and "too small" in r.reason
 

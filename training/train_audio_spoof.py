@@ -2,7 +2,8 @@
 
 Command (from the repository root; the defaults are the shipped settings). Measured on the
 shared 2-core machine: 279 s wall (4 bags) with a warm cache (a cold one adds about 300 s of decoding
-and re-synthesis, memoised in ``--cache``). A re-run gives bit-identical tensors (the file
+and re-synthesis, memoised in ``--cache``). A re-run gives the same tensors (bit-identical on
+the same machine, within 6e-10 on a fresh one; the file
 hash may differ: safetensors writes metadata keys in arbitrary order)::
 
     .venv/bin/python -m training.train_audio_spoof --corpus ../shared/corpus \

@@ -167,3 +167,16 @@ def test_a_finding_under_an_authentic_verdict_is_said_as_outweighed():
     assert claims[1].text.startswith(OUTWEIGHED_PREFIX + "Unnatural Prosody from 0:00.0")
     parsed = parse_rationale(claims[1].text, "audio")
     assert [(c.artifact, c.polarity) for c in parsed] == [("unnatural_prosody", "present")]
+
+
+def test_overlapping_spans_of_one_artifact_are_said_once():
+    """Regression: a dead pause gave three sentences (the pause 2.18-2.53 s, and the 55 ms and
+    40 ms runs of zeros inside it); spans sharing half of the shorter one are one place."""
+    m = Measurement("digital silence run", 55.1, 20.0, "ms")
+    fs = [f("digital_silence", TimeSpan(2.18, 2.53), 0.9, m),
+          f("digital_silence", TimeSpan(2.37, 2.42), 0.8, m),
+          f("digital_silence", TimeSpan(2.33, 2.37), 0.7, m),
+          f("digital_silence", TimeSpan(7.0, 7.1), 0.75, m)]       # elsewhere: its own sentence
+    claims = write_rationale(analysis(fs, kind="audio"))
+    spans = [(c.location.start, c.location.end) for c in claims[1:]]
+    assert spans == [(2.18, 2.53), (7.0, 7.1)]

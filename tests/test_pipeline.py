@@ -82,3 +82,32 @@ def test_observations_are_kept_only_when_their_probe_confirms_them(monkeypatch):
                                                  verdict=Verdict("likely_manipulated", 0.9),
                                                  detectors=[]), media=None)
     assert [c.artifact for c in out] == [None, "cloned_region", "clipping"]
+
+
+def test_outweighed_findings_refuted_by_their_probe_are_not_said(monkeypatch):
+    """Under a 'Likely Authentic.' verdict, a finding said as outweighed that its probe refutes
+    is a detector false alarm, not an explanation: dropped (unverifiable ones are kept, shown
+    as such)."""
+    from explainers import rationale, validator
+    from triage_app import pipeline
+    from triage_app.model import Analysis, Claim, Verdict
+
+    said = [Claim(text="Likely Authentic.", artifact=None),
+            Claim(text=rationale.OUTWEIGHED_PREFIX + "Noise in the center: ...", artifact="noise"),
+            Claim(text=rationale.OUTWEIGHED_PREFIX + "Double JPEG Compression: ...",
+                  artifact="double_compression"),
+            Claim(text=rationale.OUTWEIGHED_PREFIX + "Banding in the sky: ...", artifact="banding")]
+    status = {None: "grounded", "noise": "hallucinated", "double_compression": "grounded",
+              "banding": "unverifiable"}
+
+    def fake_validate(claims, media, verdict=None):
+        for c in claims:
+            c.status = status[c.artifact]
+        return claims
+
+    monkeypatch.setattr(rationale, "write_rationale", lambda a, m=None: list(said))
+    monkeypatch.setattr(validator, "validate", fake_validate)
+    out = pipeline.explain_and_validate(Analysis(media={"kind": "image"},
+                                                 verdict=Verdict("likely_authentic", 0.1),
+                                                 detectors=[]), media=None)
+    assert [c.artifact for c in out] == [None, "double_compression", "banding"]

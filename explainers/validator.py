@@ -109,7 +109,7 @@ class _Ctx:
     duration: float | None
     sample_rate: int | None
     has_audio: bool
-    faces_cache: dict[float, list[Box]]
+    faces_cache: dict[tuple[float, float | None], list[Box]]
     given_faces: list[Box] | None
 
 
@@ -128,19 +128,30 @@ def _ctx(media: Any, faces: Sequence[Box] | None) -> _Ctx:
                 list(faces) if faces is not None else None)
 
 
-def _faces(ctx: _Ctx, at: float | None = None) -> list[Box]:
+#: Frames sampled for faces over a claimed span (or the whole clip): a frontal-face detector
+#: misses a face in single frames (a head turned, motion blur), so one frame is not enough.
+FACE_SAMPLES = 5
+
+
+def _faces(ctx: _Ctx, at: float | None = None, end: float | None = None) -> list[Box]:
+    """Faces in the image, or in a few frames of the video: at ``at`` alone, across
+    ``at``..``end`` (a claimed span), or across the clip; a face in any frame counts."""
     if ctx.given_faces is not None:
         return ctx.given_faces
-    key = -1.0 if at is None else round(at, 1)
+    key = (-1.0 if at is None else round(at, 1), None if end is None else round(end, 1))
     if key in ctx.faces_cache:
         return ctx.faces_cache[key]
     faces: list[Box] = []
     if ctx.kind == "image":
         faces = find_faces_in(ctx.media.pixels)
     elif ctx.kind == "video":
-        # several frames of the span (or the clip): a face found in any of them counts
-        t0 = at if at is not None else 0.0
-        times = [t0] if at is not None else list(np.linspace(0, max(0.0, ctx.duration - 0.1), 3))
+        last = max(0.0, (ctx.duration or 0.0) - 0.1)
+        if at is None:
+            times = list(np.linspace(0, last, FACE_SAMPLES))
+        elif end is None or end - at < 0.5:
+            times = [at]
+        else:
+            times = list(np.linspace(at, max(at, min(end, last)), FACE_SAMPLES))
         for t in times:
             for fr in iter_frames(ctx.media, start=t, end=t + 0.5):
                 faces = find_faces_in(fr.rgb)
@@ -243,11 +254,11 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
         and claim.location.name in taxonomy.FACE_REGIONS else None)
     if ctx.kind in ("image", "video") and (face_region or art in FACE_ARTIFACTS):
         # a claim about a face where there is none is hallucinated whatever else it says
-        at = None
+        at = end = None
         if isinstance(claim.location, (TimeSpan, FrameSpan)) and ctx.duration is not None \
                 and claim.location.start <= ctx.duration:
-            at = claim.location.start
-        if not _faces(ctx, at):
+            at, end = claim.location.start, claim.location.end
+        if not _faces(ctx, at, end):
             what = f"the {taxonomy.region_name(face_region)}" if face_region else "a face"
             return _set(claim, "hallucinated",
                         f"the claim is about {what}, and no face is found in the "
@@ -333,10 +344,7 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
             target.box = clipped
         needs_face = (region in taxonomy.FACE_REGIONS) or art in FACE_ARTIFACTS
         if needs_face:
-            at = None
-            if target.start is not None:
-                at = target.start if target.end is None else (target.start + target.end) / 2
-            faces = _faces(ctx, at)
+            faces = _faces(ctx, target.start, target.end)
             meas["faces"] = [[f.x, f.y, f.w, f.h] for f in faces]
             if not faces:
                 what = taxonomy.region_name(region) if region in taxonomy.FACE_REGIONS else "a face"

@@ -239,3 +239,33 @@ def test_a_claim_placed_at_a_metadata_field_is_checked_by_reading_it(tmp_path) -
     right, wrong = validate([claim("IJG quality 95"), claim("IJG quality 50")], media)
     assert right.status == "grounded"
     assert wrong.status == "hallucinated"
+
+
+def test_a_face_seen_in_part_of_the_claimed_span_counts(tmp_path, monkeypatch):
+    """Regression: a face-region claim over a whole FF++ clip was called hallucinated ("no
+    face is found in the frames") because the one frame looked at, the span's midpoint, was one
+    the frontal-face detector missed. Frames across the span are sampled now."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from media_factory import make_video
+
+    from explainers import validator as V
+    from triage_app.media import open_media
+    from triage_app.model import FrameSpan
+
+    # 4 s: dark for the first 3 s, bright (where our stand-in detector "sees" a face) after
+    frames = [np.full((64, 96, 3), 30 if i < 75 else 200, np.uint8) for i in range(100)]
+    m = open_media(make_video(tmp_path / "turning.mp4", frames, fps=25))
+    monkeypatch.setattr(V, "find_faces_in",
+                        lambda rgb: [Box(30, 10, 30, 30)] if rgb.mean() > 100 else [])
+    claim = Claim("The eyes blink too rarely.", "unnatural_gaze_blinking", "video",
+                  FrameSpan(0.0, 4.0, None), region="eyes_region")
+    out = validate([claim], m, verdict=Verdict("likely_manipulated", 0.8))
+    assert "no face" not in (out[0].reason or ""), out[0].reason
+    # a span wholly in the dark part still has no face
+    dark = Claim("The eyes blink too rarely.", "unnatural_gaze_blinking", "video",
+                 FrameSpan(0.0, 2.5, None), region="eyes_region")
+    out = validate([dark], m, verdict=Verdict("likely_manipulated", 0.8))
+    assert out[0].status == "hallucinated" and "no face" in out[0].reason

@@ -236,6 +236,22 @@ def make_video(path, frames_rgb: Iterable[np.ndarray], fps: float, audio=None, *
     return path
 
 
+def with_zero_timestamps(src, dst) -> Path:
+    """``src``'s video packets remuxed into ``dst`` (MKV) with every pts and dts set to 0, as
+    a broken muxer writes them."""
+    import av
+
+    dst = Path(dst)
+    with av.open(str(src)) as i, av.open(str(dst), "w") as o:
+        s = o.add_stream_from_template(i.streams.video[0])
+        for pkt in i.demux(i.streams.video[0]):
+            if pkt.dts is None:
+                continue
+            pkt.stream, pkt.pts, pkt.dts = s, 0, 0
+            o.mux(pkt)
+    return dst
+
+
 def _encode_audio(out, stream, a: np.ndarray, sr: int, frame_size: int = 1024) -> None:
     import av
 

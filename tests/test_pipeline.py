@@ -58,9 +58,8 @@ def test_observations_are_kept_only_when_their_probe_confirms_them(monkeypatch):
     """A recording condition said as an observation is dropped when the validator does not
     ground it (the pops detector over-reports in speech); the verdict's reasons are kept
     whatever their status."""
-    from explainers import rationale, validator
-    from triage_app import pipeline
-    from triage_app.model import Analysis, Claim, Verdict
+    from explainers import rationale
+    from triage_app.model import Claim, Verdict
 
     said = [Claim(text="Likely Manipulated.", artifact=None),
             Claim(text="Cloned region at (1, 2, 3, 4): ...", artifact="cloned_region"),
@@ -70,6 +69,16 @@ def test_observations_are_kept_only_when_their_probe_confirms_them(monkeypatch):
                   artifact="clipping")]
     status = {None: "grounded", "cloned_region": "hallucinated", "pops": "hallucinated",
               "clipping": "grounded"}
+    out = _explain_with(monkeypatch, said, status, Verdict("likely_manipulated", 0.9), "audio")
+    assert [c.artifact for c in out] == [None, "cloned_region", "clipping"]
+
+
+def _explain_with(monkeypatch, said, status, verdict, kind):
+    """``pipeline.explain_and_validate`` with the writer returning ``said`` and the validator
+    giving each claim ``status[claim.artifact]``."""
+    from explainers import rationale, validator
+    from triage_app import pipeline
+    from triage_app.model import Analysis
 
     def fake_validate(claims, media, verdict=None):
         for c in claims:
@@ -78,19 +87,16 @@ def test_observations_are_kept_only_when_their_probe_confirms_them(monkeypatch):
 
     monkeypatch.setattr(rationale, "write_rationale", lambda a, m=None: list(said))
     monkeypatch.setattr(validator, "validate", fake_validate)
-    out = pipeline.explain_and_validate(Analysis(media={"kind": "audio"},
-                                                 verdict=Verdict("likely_manipulated", 0.9),
-                                                 detectors=[]), media=None)
-    assert [c.artifact for c in out] == [None, "cloned_region", "clipping"]
+    return pipeline.explain_and_validate(Analysis(media={"kind": kind}, verdict=verdict,
+                                                  detectors=[]), media=None)
 
 
 def test_outweighed_findings_refuted_by_their_probe_are_not_said(monkeypatch):
     """Under a 'Likely Authentic.' verdict, a finding said as outweighed that its probe refutes
     is a detector false alarm, not an explanation: dropped (unverifiable ones are kept, shown
     as such)."""
-    from explainers import rationale, validator
-    from triage_app import pipeline
-    from triage_app.model import Analysis, Claim, Verdict
+    from explainers import rationale
+    from triage_app.model import Claim, Verdict
 
     said = [Claim(text="Likely Authentic.", artifact=None),
             Claim(text=rationale.OUTWEIGHED_PREFIX + "Noise in the center: ...", artifact="noise"),
@@ -99,15 +105,5 @@ def test_outweighed_findings_refuted_by_their_probe_are_not_said(monkeypatch):
             Claim(text=rationale.OUTWEIGHED_PREFIX + "Banding in the sky: ...", artifact="banding")]
     status = {None: "grounded", "noise": "hallucinated", "double_compression": "grounded",
               "banding": "unverifiable"}
-
-    def fake_validate(claims, media, verdict=None):
-        for c in claims:
-            c.status = status[c.artifact]
-        return claims
-
-    monkeypatch.setattr(rationale, "write_rationale", lambda a, m=None: list(said))
-    monkeypatch.setattr(validator, "validate", fake_validate)
-    out = pipeline.explain_and_validate(Analysis(media={"kind": "image"},
-                                                 verdict=Verdict("likely_authentic", 0.1),
-                                                 detectors=[]), media=None)
+    out = _explain_with(monkeypatch, said, status, Verdict("likely_authentic", 0.1), "image")
     assert [c.artifact for c in out] == [None, "double_compression", "banding"]

@@ -642,15 +642,15 @@ def main(argv: list[str] | None = None) -> int:
             gs.append(fit_gmm(xt, args.tts_components, args.seed + b))
         return gs[0] if args.bags == 1 else PooledGMM(gs)
 
-    def tts_llr_of(pair, gt, utts_):
+    def tts_llr_of(pair, gt, feats_):
+        """Per file (a list of frame-feature arrays): mean LLR, TTS GMM vs bona fide."""
         gb, gtd = to_diag(pair[0]), to_diag(gt)
-        return np.array([float(np.mean(gtd.loglik(u.feats) - gb.loglik(u.feats)))
-                         for u in utts_])
+        return np.array([float(np.mean(gtd.loglik(f) - gb.loglik(f))) for f in feats_])
 
-    def llr_of(pair, utts_, attr):
+    def llr_of(pair, feats_):
+        """Per file (a list of frame-feature arrays): mean LLR, spoof GMM vs bona fide."""
         gb, gs = to_diag(pair[0]), to_diag(pair[1])
-        return np.array([float(np.mean(gs.loglik(getattr(u, attr)) -
-                                       gb.loglik(getattr(u, attr)))) for u in utts_])
+        return np.array([float(np.mean(gs.loglik(f) - gb.loglik(f))) for f in feats_])
 
     oof_l = np.full(len(utts), np.nan)
     oof_p = np.full(len(utts), np.nan)
@@ -661,23 +661,20 @@ def main(argv: list[str] | None = None) -> int:
         te_idx = [i for i, u in enumerate(utts) if u.group == g]
         te = [utts[i] for i in te_idx]
         pair = fit_pair(tr, "feats", rng)
-        oof_l[te_idx] = llr_of(pair, te, "feats")
+        oof_l[te_idx] = llr_of(pair, [u.feats for u in te])
         gt = fit_tts(tr) if tts_family else None
         if tts_family:
-            oof_t[te_idx] = tts_llr_of(pair, gt, te)
-        if args.channel_eval:
-            gb, gs = to_diag(pair[0]), to_diag(pair[1])
-            gtd = to_diag(gt) if gt is not None else None
-            for u in te:
-                for name, f in (u.channel_feats or {}).items():
-                    f = f.astype(np.float64)
-                    lb = gb.loglik(f)
-                    sc_ = float(np.mean(gs.loglik(f) - lb))
-                    if gtd is not None:
-                        sc_ = max(sc_, float(np.mean(gtd.loglik(f) - lb)))
-                    oof_channel[name][u.key] = sc_
+            oof_t[te_idx] = tts_llr_of(pair, gt, [u.feats for u in te])
+        if args.channel_eval:   # each channel's copies, scored as the originals are
+            for name in EVAL_CHANNELS:
+                us = [u for u in te if name in (u.channel_feats or {})]
+                fs_ = [u.channel_feats[name].astype(np.float64) for u in us]
+                sc_ = llr_of(pair, fs_)
+                if gt is not None:
+                    sc_ = np.maximum(sc_, tts_llr_of(pair, gt, fs_))
+                oof_channel[name].update(zip((u.key for u in us), sc_.tolist()))
         if use_phase:
-            oof_p[te_idx] = llr_of(fit_pair(tr, "phase", rng_ph), te, "phase")
+            oof_p[te_idx] = llr_of(fit_pair(tr, "phase", rng_ph), [u.phase for u in te])
     labels = np.array([u.label for u in utts])
     if use_phase:
         # equal-weight fusion of standardised scores: each subsystem's mean LLR divided by

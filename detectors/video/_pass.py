@@ -741,7 +741,7 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
                             last_deep = i
                             reason = "speech" if speaking else "face_confirmed"
                             budget["deep_reasons"][reason] += 1
-                            deep.append(_deep_crop(frame, b, a2s, i, t, reason, turns))
+                            deep.append(_deep_crop(frame, Y, b, a2s, i, t, reason, turns))
                     else:
                         prev_crop = None
                         BOX.append(nan4)
@@ -838,17 +838,18 @@ def _stack_blocks(rows: list[np.ndarray], th: int, tw: int, dtype=np.float16) ->
     return np.zeros((0, th // BLOCK, tw // BLOCK), dtype)
 
 
-def _deep_crop(frame, box_a, a2s: float, index: int, t: float, reason: str,
-               turns: int = 0) -> DeepCrop:
-    """Source-resolution grey crop of 2x the face box (downscaled so the face <= 128 px);
-    ``turns`` quarter turns stand the stored picture upright first."""
+def _deep_crop(frame, Y: np.ndarray | None, box_a, a2s: float, index: int, t: float,
+               reason: str, turns: int = 0) -> DeepCrop:
+    """Source-resolution grey crop of 2x the face box (downscaled so the face <= 128 px).
+
+    ``Y``: the frame's luma plane, already upright (the streaming loop's); None for pixel
+    formats without one, when the grey frame is converted here and turned by ``turns``."""
     import cv2
 
     from triage_app import _video_io
 
     x, y, w, h = (float(v) * a2s for v in box_a)
-    Y = luma_plane(frame)
-    full = _video_io.upright(Y if Y is not None else frame.to_ndarray(format="gray"), turns)
+    full = Y if Y is not None else _video_io.upright(frame.to_ndarray(format="gray"), turns)
     H, W = full.shape[:2]
     cx, cy = x + w / 2, y + h / 2
     x0, y0 = int(max(0, cx - w)), int(max(0, cy - h))

@@ -67,7 +67,8 @@ PARAMS = {"amp_levels": AMP, "ncc_keep": NCC_KEEP, "window_s": WINDOW_S,
 def flicker_map(block_luma: np.ndarray, block_ncc: np.ndarray, fps: float,
                 shot_changes: list[int] | tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """(flicker, h): boolean (n, by, bx) of flickering block-frames, and the frame-relative
-    second difference ``h`` (NaN where not measured), from the pass's block statistics.
+    second difference ``h`` (NaN where not measured), from the pass's block means and block
+    NCC as floats (NaN where not measured: ``_pass.ncc_of(vp.block_ncc)``).
 
     Computed within runs between shot changes; the first and last frame of a run are not
     measured.
@@ -75,8 +76,7 @@ def flicker_map(block_luma: np.ndarray, block_ncc: np.ndarray, fps: float,
     from scipy.ndimage import uniform_filter1d
 
     B = np.asarray(block_luma, np.float32)
-    C = P.ncc_of(block_ncc) if np.asarray(block_ncc).dtype == np.int8 else \
-        np.asarray(block_ncc, np.float32)
+    C = np.asarray(block_ncc, np.float32)
     n = B.shape[0]
     flick = np.zeros(B.shape, bool)
     h_all = np.full(B.shape, np.nan, np.float32)
@@ -157,7 +157,7 @@ def video_region_flicker(media) -> DetectorResult:
     if why:
         return DetectorResult.not_applicable(NAME, VERSION, why, extras=vp.summary(),
                                              runtime=time.perf_counter() - t0)
-    flick, h = flicker_map(vp.block_luma, vp.block_ncc, vp.fps, vp.shot_changes)
+    flick, h = flicker_map(vp.block_luma, P.ncc_of(vp.block_ncc), vp.fps, vp.shot_changes)
     per_frame = flick.any(axis=(1, 2))
     spans = P.segments(per_frame, gap=int(round(0.2 * vp.fps)),
                        min_len=max(1, int(round(MIN_SPAN_S * vp.fps))))

@@ -100,20 +100,12 @@ def test_portrait_clip_is_analysed_upright(face_photo, video_dir):
 def test_zero_timestamps_still_give_a_time_axis(video_dir):
     """Every packet stamped 0: frame times are rebuilt from the frame rate and a note says so,
     instead of every frame landing at 0 s (which made every face 'tracked for 0.0 s')."""
-    import av
-    from media_factory import make_video, moving_square
+    from media_factory import make_video, moving_square, with_zero_timestamps
 
     from triage_app.media import open_media
 
     src = make_video(video_dir / "zsrc.mp4", moving_square(30, 48, 64), fps=10)
-    zero = video_dir / "zero.mkv"
-    with av.open(str(src)) as i, av.open(str(zero), "w") as o:
-        s = o.add_stream_from_template(i.streams.video[0])
-        for pkt in i.demux(i.streams.video[0]):
-            if pkt.dts is None:
-                continue
-            pkt.stream, pkt.pts, pkt.dts = s, 0, 0
-            o.mux(pkt)
+    zero = with_zero_timestamps(src, video_dir / "zero.mkv")
     vp = P.video_pass(open_media(zero))
     assert vp.n == 30 and np.allclose(np.diff(vp.time), 0.1)
     assert vp.duration == pytest.approx(3.0)

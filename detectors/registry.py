@@ -13,8 +13,9 @@ Contract of a detector function (written here, where it is declared):
   registered ones, ``status`` ``ok`` with a calibrated ``score`` in 0..1 (probability that the
   item is manipulated, as far as this detector can tell), or ``not_applicable`` with a reason;
 - never reads anything but the media it is given, never writes, never touches the network;
-- may raise: the pipeline turns the exception into an ``error`` result for that detector and
-  goes on with the others.
+- may raise :class:`NotApplicable` (the pipeline records ``not_applicable`` with the
+  exception's message as the reason) or any other exception: the pipeline turns it into an
+  ``error`` result for that detector and goes on with the others.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ from typing import Any, Callable, Iterable
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "deepfake_triage.detectors"
+
+
+class NotApplicable(Exception):
+    """Raised by a detector (or a helper it calls) that cannot judge this item; the message
+    is the reason shown to the analyst. Not a failure: the pipeline records
+    ``not_applicable``, not ``error``."""
 
 #: Packages whose modules register the built-in detectors, imported lazily by
 #: :func:`all_detectors`: every module in them whose name does not start with ``_``.

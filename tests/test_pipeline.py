@@ -107,3 +107,30 @@ def test_outweighed_findings_refuted_by_their_probe_are_not_said(monkeypatch):
               "banding": "unverifiable"}
     out = _explain_with(monkeypatch, said, status, Verdict("likely_authentic", 0.1), "image")
     assert [c.artifact for c in out] == [None, "double_compression", "banding"]
+
+
+def test_an_image_too_small_to_judge_is_not_applicable_not_an_error(tmp_path):
+    # A 1x1 PNG made five detectors fail with a ValueError traceback ("detector failed: ...")
+    # instead of saying they cannot judge it.
+    from PIL import Image
+
+    p = tmp_path / "tiny.png"
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(p)
+    a = analyze(open_media(p), settings=Settings())
+    assert a.detectors and all(d.status == "not_applicable" for d in a.detectors)
+    assert any("too small to judge (1x1 px" in d.reason for d in a.detectors)
+    assert a.verdict.label == "inconclusive"
+
+
+def test_a_detector_raising_not_applicable_is_recorded_with_its_reason():
+    from types import SimpleNamespace
+
+    from detectors.registry import NotApplicable
+    from triage_app.pipeline import run_detector
+
+    def judge(media):
+        raise NotApplicable("no speech in this file")
+
+    spec = SimpleNamespace(name="x", version="1", function=judge, params={})
+    r = run_detector(spec, media=None)
+    assert (r.status, r.reason, r.score) == ("not_applicable", "no speech in this file", None)

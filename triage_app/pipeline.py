@@ -21,6 +21,7 @@ from triage_app.media import Media, MediaError, open_media
 from triage_app.model import Analysis, Claim, DetectorResult, Verdict
 from triage_app.settings import Settings
 from triage_app.threads import detector_threads, numeric_threads
+from detectors.registry import NotApplicable
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def run_detector(spec: Any, media: Media) -> DetectorResult:
         result = spec.function(media)
         if not isinstance(result, DetectorResult):
             raise TypeError(f"returned {type(result).__name__}, not DetectorResult")
+    except NotApplicable as exc:
+        result = DetectorResult.not_applicable(spec.name, spec.version, str(exc))
     except MemoryError:
         result = DetectorResult.error(spec.name, spec.version, "ran out of memory on this item")
     except Exception as exc:

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from detectors.registry import NotApplicable
 from triage_app.model import Box, DetectorResult, Finding, Mask, Measurement
 
 #: Robust scale factor: MAD * 1.4826 estimates the standard deviation of a Gaussian.
@@ -36,6 +37,11 @@ MAD_TO_SIGMA = 1.4826
 
 
 # --------------------------------------------------------------------------- input checks
+
+
+class ImageTooSmall(NotApplicable, ValueError):
+    """The image is smaller than any image detector can judge (a ValueError too, for callers
+    of the functions outside the pipeline)."""
 
 
 def check_image(image: Any) -> np.ndarray:
@@ -46,7 +52,9 @@ def check_image(image: Any) -> np.ndarray:
     TypeError
         When ``image`` is neither an ``ImageMedia`` nor an array.
     ValueError
-        When the array is not (H, W, 3) uint8 or smaller than 16x16.
+        When the array is not (H, W, 3) uint8.
+    ImageTooSmall
+        When it is smaller than 16x16 (the pipeline reports ``not_applicable``).
     """
     pixels = getattr(image, "pixels", image)
     if not isinstance(pixels, np.ndarray):
@@ -58,7 +66,8 @@ def check_image(image: Any) -> np.ndarray:
     if pixels.dtype != np.uint8:
         raise ValueError(f"image pixels must be uint8, got {pixels.dtype}")
     if min(pixels.shape[:2]) < 16:
-        raise ValueError(f"image is too small ({pixels.shape[1]}x{pixels.shape[0]})")
+        raise ImageTooSmall(f"image is too small to judge ({pixels.shape[1]}x{pixels.shape[0]} px, "
+                            "needs at least 16x16)")
     return pixels
 
 

@@ -15,6 +15,8 @@ high-precision detectors weigh :data:`HIGH_PRECISION_WEIGHT` when confident.
 Verdict bands: probability >= ``manipulated_at`` -> ``likely_manipulated``; <= ``authentic_at``
 -> ``likely_authentic``; between, or with no applicable detector, or (fitted models) when the
 detectors that ran hold less than ``MIN_COVERAGE`` of the fitted weight, ``inconclusive``.
+An authentic verdict also needs one of the modality's :data:`AUTHENTIC_NEEDS` to have judged
+the item (for audio, a detector of synthetic speech).
 """
 
 from __future__ import annotations
@@ -53,6 +55,15 @@ MIN_COVERAGE = 0.25
 #: found next to nothing was listed as "driving" an authentic verdict that rested on the
 #: fitted bias alone.
 MIN_DRIVER_LOGODDS = 0.1
+#: A "likely authentic" verdict says that what a modality is mostly exposed to was looked for
+#: and not found. For speech that is synthesis (cloned voices, text-to-speech, vocoders), which
+#: only a learned spoof detector sees (``spoof_lfcc``, or a plugged-in audio checkpoint,
+#: ``hf:``); the other audio detectors look for edits and recording faults. When none of them
+#: could judge the file (telephone-band audio, under half a second of speech), a low
+#: probability is a verdict on edits alone, and the label is "inconclusive": a cloned voice on
+#: a phone line must not come out "likely authentic" because nothing that could see the clone
+#: ran. Entries ending in ":" match a name prefix.
+AUTHENTIC_NEEDS: dict[str, tuple[str, ...]] = {"audio": ("spoof_lfcc", "hf:")}
 
 
 def logit(p: float, eps: float = _EPS) -> float:
@@ -128,6 +139,7 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
     manipulated), so that the GUI and the report can show who drove the verdict.
     """
     model = model or model_for(modality)
+    results = list(results)
     usable = [r for r in results if r.status == "ok" and r.score is not None]
     if not usable:
         return Verdict(label="inconclusive", probability=None, drivers=[], contributions={},
@@ -153,6 +165,10 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
         label = "likely_manipulated"
     elif probability <= model.authentic_at:
         label = "likely_authentic"
+        missing = _unjudged_needs(results, usable, modality)
+        if missing:
+            label = "inconclusive"
+            method += f"; not called likely authentic: {missing}"
     else:
         label = "inconclusive"
     sign = 1 if probability >= 0.5 else -1
@@ -160,6 +176,22 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
                if sign * c >= MIN_DRIVER_LOGODDS][:3]
     return Verdict(label=label, probability=probability, drivers=drivers,
                    contributions=contributions, method=method)
+
+
+def _matches(name: str, entry: str) -> bool:
+    return name.startswith(entry) if entry.endswith(":") else name == entry
+
+
+def _unjudged_needs(results: list[DetectorResult], usable: list[DetectorResult],
+                    modality: str) -> str:
+    """Why an authentic verdict is not warranted (see :data:`AUTHENTIC_NEEDS`), or ""."""
+    needs = AUTHENTIC_NEEDS.get(modality, ())
+    if not needs or any(_matches(r.name, e) for r in usable for e in needs):
+        return ""
+    why = [f"{r.name}: {r.reason or r.status}" for r in results
+           if any(_matches(r.name, e) for e in needs)]
+    return ("no detector of synthetic speech could judge this file"
+            + (f" ({'; '.join(why)})" if why else ""))
 
 
 def weight_coverage(usable: Iterable[DetectorResult], model: FusionModel) -> float | None:

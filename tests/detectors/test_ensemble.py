@@ -125,3 +125,28 @@ def test_a_detector_that_moved_nothing_is_not_named_a_driver() -> None:
     assert v.drivers == []
     v = fuse([ok("a", 0.6), ok("b", 0.3)], "video", model=model)
     assert v.drivers == ["b"]
+
+
+def test_speech_no_synthesis_detector_judged_is_not_called_authentic():
+    """A 1 s BigVGAN clip of the corpus (too little speech for spoof_lfcc) came out "likely
+    authentic" from the splice and silence detectors alone; so would a cloned voice on a
+    telephone line. Without a detector of synthetic speech the audio verdict is inconclusive;
+    a manipulated verdict stays possible."""
+    model = FusionModel(weights={"spoof_lfcc": 0.7, "audio_splice": 1.5, "digital_silence": 0.3},
+                        bias=-1.5, pooling="sum")
+    short = DetectorResult.not_applicable("spoof_lfcc", "1", "less than 0.5 s of speech-like audio")
+    edits_only = [short, ok("audio_splice", 0.1), ok("digital_silence", 0.1)]
+    v = fuse(edits_only, "audio", model=model)
+    assert v.label == "inconclusive" and v.probability < model.authentic_at
+    assert "no detector of synthetic speech" in v.method and "less than 0.5 s" in v.method
+    # the spoof model, or a plugged-in audio checkpoint, having judged it: authentic is allowed
+    judged = fuse(edits_only[1:] + [ok("spoof_lfcc", 0.1)], "audio", model=model)
+    assert judged.label == "likely_authentic"
+    plugged = fuse(edits_only + [ok("hf:wav2vec2-spoof", 0.1)], "audio", model=model)
+    assert plugged.label == "likely_authentic"
+    # found edits still give a manipulated verdict
+    assert fuse([short, ok("audio_splice", 0.98)], "audio", model=model).label \
+        == "likely_manipulated"
+    # images have no such requirement
+    assert fuse([ok("audio_splice", 0.1), ok("digital_silence", 0.1)], "image",
+                model=model).label == "likely_authentic"

@@ -132,8 +132,11 @@ def model_for(modality: str) -> FusionModel:
 
 
 def fuse(results: Iterable[DetectorResult], modality: str, *,
-         model: FusionModel | None = None) -> Verdict:
+         model: FusionModel | None = None, unexamined: str | None = None) -> Verdict:
     """Fuse detector results into a :class:`Verdict` with each detector's contribution.
+
+    ``unexamined``: what part of the item no detector looked at (an audio file beyond the
+    analysis budget), if any; an audio item so described is not called likely authentic.
 
     A contribution is the detector's share of the pooled log-odds (positive pushes towards
     manipulated), so that the GUI and the report can show who drove the verdict.
@@ -166,6 +169,8 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
     elif probability <= model.authentic_at:
         label = "likely_authentic"
         missing = _unjudged_needs(results, usable, modality)
+        if not missing and unexamined and modality == "audio":
+            missing = unexamined
         if missing:
             label = "inconclusive"
             method += f"; not called likely authentic: {missing}"

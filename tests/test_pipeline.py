@@ -134,3 +134,16 @@ def test_a_detector_raising_not_applicable_is_recorded_with_its_reason():
     spec = SimpleNamespace(name="x", version="1", function=judge, params={})
     r = run_detector(spec, media=None)
     assert (r.status, r.reason, r.score) == ("not_applicable", "no speech in this file", None)
+
+
+def test_a_recording_longer_than_the_audio_budget_says_so_and_is_not_called_authentic(
+        tmp_path, monkeypatch):
+    from detectors.audio import _common as C
+
+    t = np.arange(16000 * 12) / 16000
+    p = make_wav(tmp_path / "long.wav", 0.2 * np.sin(2 * np.pi * 220 * t), 16000)
+    monkeypatch.setattr(C, "ANALYSIS_BUDGET_S", 5.0)
+    a = analyze(open_media(p), settings=Settings())
+    assert any("examined the first 0:05 of this 0:12 recording" in n
+               for n in a.media["notes"])
+    assert a.verdict.label != "likely_authentic"

@@ -185,16 +185,28 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
     specs = detectors_for(media.kind, disabled=settings.disabled_detectors)
     results = run_detectors(specs, media, threads=detector_threads(settings.detector_threads),
                             progress=progress)
-    verdict: Verdict = ensemble.fuse(results, media.kind)
+    unexamined = _unexamined(media)
+    verdict: Verdict = ensemble.fuse(results, media.kind, unexamined=unexamined)
     fused = None
     if media.kind == "image":
         fused = fuse_maps(results, (media.height, media.width))  # type: ignore[union-attr]
-    analysis = Analysis(media=media.summary(), verdict=verdict, detectors=results,
+    summary = media.summary()
+    if unexamined:  # shown with the other media notes: CLI, explanation, Details tab, report
+        summary["notes"] = [*summary.get("notes", []), unexamined]
+    analysis = Analysis(media=summary, verdict=verdict, detectors=results,
                         tool_version=__version__, fused_map=fused)
     if explain:
         analysis.claims = explain_and_validate(analysis, media)
     analysis.runtime = time.perf_counter() - start
     return analysis
+
+
+def _unexamined(media: Media) -> str | None:
+    try:
+        from detectors.audio._common import unexamined_audio
+    except ImportError:  # audio detectors not installed in this build
+        return None
+    return unexamined_audio(media)
 
 
 def explain_and_validate(analysis: Analysis, media: Media) -> list[Claim]:

@@ -94,6 +94,34 @@ ANALYSIS_BUDGET_S = 600.0
 _CACHE_ATTR = "_triage_audio_cache"
 
 
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def unexamined_audio(media: Any) -> str | None:
+    """Say so when the audio detectors see only the start of ``media``'s sound, or None.
+
+    Every audio detector reads at most the first :data:`ANALYSIS_BUDGET_S` s of an audio file
+    (:data:`VIDEO_AUDIO_BUDGET_S` of a video's soundtrack): a memory and time budget. Beyond
+    it nothing was examined, and an analyst must be told, not left to read "no splice found"
+    as covering an hour-long recording.
+    """
+    kind = getattr(media, "kind", None)
+    duration = float(getattr(media, "duration", 0.0) or 0.0)
+    if kind == "audio":
+        budget, what = ANALYSIS_BUDGET_S, "recording"
+    elif kind == "video" and getattr(media, "has_audio", True):
+        budget, what = VIDEO_AUDIO_BUDGET_S, "soundtrack"
+    else:
+        return None
+    if duration <= budget + 0.5:
+        return None
+    return (f"the audio detectors examined the first {_clock(budget)} of this {_clock(duration)} "
+            f"{what} (their budget of {budget:g} s); the remaining {_clock(duration - budget)} "
+            "was not analysed: split the file to examine it")
+
+
 def analysis_audio(media: Any, rate: int | None = None
                    ) -> tuple[np.ndarray | None, int, str | None]:
     """Mono float64 audio of the first :data:`ANALYSIS_BUDGET_S` s, at ``rate`` (None = native).

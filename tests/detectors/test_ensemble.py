@@ -150,3 +150,15 @@ def test_speech_no_synthesis_detector_judged_is_not_called_authentic():
     # images have no such requirement
     assert fuse([ok("audio_splice", 0.1), ok("digital_silence", 0.1)], "image",
                 model=model).label == "likely_authentic"
+
+
+def test_audio_partly_unexamined_is_not_called_authentic():
+    model = FusionModel(weights={"spoof_lfcc": 0.7, "audio_splice": 1.5}, bias=-1.5,
+                        pooling="sum")
+    results = [ok("spoof_lfcc", 0.05), ok("audio_splice", 0.05)]
+    assert fuse(results, "audio", model=model).label == "likely_authentic"
+    v = fuse(results, "audio", model=model, unexamined="the last 50:00 was not analysed")
+    assert v.label == "inconclusive" and "the last 50:00 was not analysed" in v.method
+    # a video's verdict rests on its frames, which were all seen
+    assert fuse(results, "video", model=model,
+                unexamined="the last 50:00 was not analysed").label == "likely_authentic"

@@ -137,3 +137,10 @@ def test_models_lists_weight_hashes_from_any_directory(tmp_path: Path, monkeypat
     weights = [w for e in entries for w in e["weight_files"]]
     assert weights and all(w["sha256"] and len(w["sha256"]) == 64 for w in weights)
     assert not [e for e in entries if e.get("load_error")]
+
+
+def test_printed_names_that_are_not_utf8_show_their_bytes_escaped(capsys):
+    from triage_app.cli import _print
+
+    _print("1/1 likely_authentic 0.03 /in/caf\udce9.jpg")
+    assert capsys.readouterr().out.strip().endswith("/in/caf\\xe9.jpg")

@@ -246,3 +246,30 @@ def test_sigkill_mid_scan_then_resume_loses_nothing(tmp_path: Path, kill_after: 
     verify = _triage("verify", str(case_dir))
     vout, verr = verify.communicate(timeout=120)
     assert verify.returncode == 0, vout + verr
+
+
+def test_a_file_name_that_is_not_utf8_is_taken_in_and_recorded_escaped(tmp_path: Path) -> None:
+    """A Latin-1 name ('caf\\xe9.png') stopped the whole scan with a UnicodeEncodeError from
+    SQLite ("internal error"): the batch must go on, the name be recorded readably."""
+    from triage_app.case.store import Case
+
+    d = tmp_path / "in"
+    d.mkdir()
+    try:
+        raw = os.fsdecode(os.fsencode(str(d)) + b"/caf\xe9.png")
+        _image(Path(raw), 1)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    _image(d / "plain.png", 2)
+    case_dir = tmp_path / "c.triage"
+    events = _events([d], case_dir)
+    assert events[-1].kind == "done"
+    assert sorted(e.kind for e in events if e.kind in ("analyzed", "error")) == \
+        ["analyzed", "analyzed"]
+    case = Case.open(case_dir)
+    try:
+        names = sorted(s["name"] for it in case.items() for s in case.item(it["sha256"])["sources"])
+        assert names == ["caf\\xe9.png", "plain.png"]
+        assert case.verify().ok
+    finally:
+        case.close()

@@ -25,8 +25,16 @@ class UsageError(Exception):
 
 
 def _print(text: str = "", *, file: Any = None) -> None:
-    """Print without dying on names that are not valid UTF-8 (surrogate-escaped bytes)."""
+    """Print without dying on names that are not valid UTF-8 (surrogate-escaped bytes): their
+    bytes are shown as ``\\xNN``, as the case records them."""
     out = file or sys.stdout
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     try:
         print(text, file=out)
     except UnicodeEncodeError:

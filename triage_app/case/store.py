@@ -26,6 +26,7 @@ rows are the same data spread out for queries, and are covered by the analysis d
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -49,6 +50,7 @@ from triage_app.case.vault import (  # noqa: F401  (VaultError: raised by add_ev
     Vault,
     VaultError,
     hash_file,
+    path_text,
     sha256_file,
     utc_iso,
 )
@@ -531,7 +533,9 @@ class Case:
         recorded: a tampered copy is left for :meth:`verify` to report, never overwritten.
         """
         staged = self.vault.stage(source)  # long I/O, outside the write lock
-        src = staged.source
+        src = dataclasses.replace(staged.source, path_given=path_text(staged.source.path_given),
+                                  path_resolved=path_text(staged.source.path_resolved),
+                                  name=path_text(staged.source.name))
         try:
             with self._tx() as conn:
                 who = self._actor(actor, conn)
@@ -647,6 +651,7 @@ class Case:
             resolved = os.path.realpath(given)
         except (OSError, ValueError):
             resolved = given
+        given, resolved, message = path_text(given), path_text(resolved), path_text(str(message))
         with self._tx() as conn:
             who = self._actor(actor, conn)
             eid = conn.execute(

@@ -66,6 +66,21 @@ def safe_ext(name: str) -> str:
     return suffix if _EXT_RE.match(suffix) else "bin"
 
 
+def path_text(path: str) -> str:
+    """``path`` as text any database, log or terminal can hold.
+
+    A file name that is not valid UTF-8 (Latin-1 from an old camera card, say) reaches Python
+    with its undecodable bytes as lone surrogates, which SQLite, JSON files and UTF-8 terminals
+    refuse: such bytes are written as ``\\xNN`` escapes, an exact and readable record of
+    the name ("caf\\xe9.jpg"). Valid names are returned unchanged.
+    """
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def hash_file(path: str | os.PathLike[str]) -> tuple[str, str, int]:
     """SHA-256 (hex), MD5 (hex) and size in bytes of a file, read in 1 MiB chunks."""
     sha, md5, size = hashlib.sha256(), hashlib.md5(), 0

@@ -157,8 +157,10 @@ def gop_periodicity(size: np.ndarray, key: np.ndarray) -> dict[str, float]:
     r = r - median_filter(r, size=9, mode="nearest")
     r[key] = np.nan
     ok = np.isfinite(r)
+    if ok.sum() < 20:  # all-intra codecs (MJPEG, ProRes) have no predicted frames at all
+        return {}
     sd = float(np.nanstd(r))
-    if sd <= 0 or ok.sum() < 20:
+    if sd <= 0:
         return {}
     kidx = np.flatnonzero(key)
     cur = int(np.median(np.diff(kidx))) if len(kidx) >= 2 else 0

@@ -69,3 +69,14 @@ def test_frame_rate_variability_known_answer():
     pts2 = np.cumsum(np.r_[0, np.tile([512, 1024], 25)])
     v = frame_rate_variability(pts2, 1 / 12800)
     assert v["min_ms"] == 40.0 and v["max_ms"] == 80.0 and v["share_off"] > 0.4
+
+
+def test_gop_periodicity_of_an_all_intra_stream_is_empty_without_warnings():
+    # MJPEG and ProRes: every frame a key frame, nothing predicted (np.nanstd of all-NaN
+    # warned "Degrees of freedom <= 0" on every such file).
+    import warnings
+
+    size = np.full(200, 5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gop_periodicity(size, np.ones(200, bool)) == {}

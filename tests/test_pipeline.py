@@ -146,4 +146,5 @@ def test_a_recording_longer_than_the_audio_budget_says_so_and_is_not_called_auth
     a = analyze(open_media(p), settings=Settings())
     assert any("examined the first 0:05 of this 0:12 recording" in n
                for n in a.media["notes"])
+    assert a.media["audio_examined_s"] == 5.0
     assert a.verdict.label != "likely_authentic"

@@ -186,13 +186,15 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
     results = run_detectors(specs, media, threads=detector_threads(settings.detector_threads),
                             progress=progress)
     unexamined = _unexamined(media)
-    verdict: Verdict = ensemble.fuse(results, media.kind, unexamined=unexamined)
+    verdict: Verdict = ensemble.fuse(results, media.kind,
+                                     unexamined=unexamined[0] if unexamined else None)
     fused = None
     if media.kind == "image":
         fused = fuse_maps(results, (media.height, media.width))  # type: ignore[union-attr]
     summary = media.summary()
     if unexamined:  # shown with the other media notes: CLI, explanation, Details tab, report
-        summary["notes"] = [*summary.get("notes", []), unexamined]
+        summary["notes"] = [*summary.get("notes", []), unexamined[0]]
+        summary["audio_examined_s"] = unexamined[1]  # the GUI shades the rest
     analysis = Analysis(media=summary, verdict=verdict, detectors=results,
                         tool_version=__version__, fused_map=fused)
     if explain:
@@ -201,7 +203,7 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
     return analysis
 
 
-def _unexamined(media: Media) -> str | None:
+def _unexamined(media: Media) -> tuple[str, float] | None:
     try:
         from detectors.audio._common import unexamined_audio
     except ImportError:  # audio detectors not installed in this build

@@ -99,8 +99,9 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def unexamined_audio(media: Any) -> str | None:
-    """Say so when the audio detectors see only the start of ``media``'s sound, or None.
+def unexamined_audio(media: Any) -> tuple[str, float] | None:
+    """``(note, seconds examined)`` when the audio detectors see only the start of ``media``'s
+    sound, else None.
 
     Every audio detector reads at most the first :data:`ANALYSIS_BUDGET_S` s of an audio file
     (:data:`VIDEO_AUDIO_BUDGET_S` of a video's soundtrack): a memory and time budget. Beyond
@@ -119,7 +120,7 @@ def unexamined_audio(media: Any) -> str | None:
         return None
     return (f"the audio detectors examined the first {_clock(budget)} of this {_clock(duration)} "
             f"{what} (their budget of {budget:g} s); the remaining {_clock(duration - budget)} "
-            "was not analysed: split the file to examine it")
+            "was not analysed: split the file to examine it", float(budget))
 
 
 def analysis_audio(media: Any, rate: int | None = None

@@ -310,6 +310,25 @@ def test_audio_waveform_spectrogram_spans(qtbot, window, analysed_case):
         av.stop()
 
 
+def test_audio_beyond_the_analysis_budget_is_shaded(qtbot, window, analysed_case, monkeypatch):
+    """An hour-long recording had its first ten minutes analysed and the rest looked like
+    clean audio with no marks; what no detector examined is shaded and labelled."""
+    open_case(qtbot, window, analysed_case["path"])
+    window.select_sha(analysed_case["audio"])
+    wait_idle(qtbot, window)
+    av = window.audio_viewer
+    assert av.view.examined_until is None  # the whole 1.5 s was examined
+    av.load(av.path, [], examined_until=0.5)
+    qtbot.waitUntil(lambda: not av.loading, timeout=15000)
+    assert av.view.examined_until == 0.5
+    img = av.view.grab().toImage()
+    wave, _ = av.view._areas()
+    y = int(wave.top()) + 3  # above the waveform: background, darker and hatched once shaded
+    before = img.pixelColor(int(av.view._x(0.25)), y)
+    after = [img.pixelColor(int(av.view._x(t)), y) for t in (0.8, 1.0, 1.2)]
+    assert any(c != before for c in after)
+
+
 # ------------------------------------------------------------------ rationale, verify, report
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent,
+                           QPen)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from triage_app.gui.image_viewer import _LUT, rgb_to_qimage
@@ -115,6 +116,8 @@ class AudioView(QWidget):
         self.duration = 0.0
         self.nyquist = 0.0
         self.spans: list[AudioSpan] = []
+        # Time from which no audio detector looked (the analysis budget), None = all examined.
+        self.examined_until: float | None = None
         self.cursor = 0.0
         self.highlight: AudioSpan | None = None
         self.message = self.tr("No audio")
@@ -124,7 +127,8 @@ class AudioView(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(800, 420)
 
-    def set_data(self, data: dict[str, Any] | None, spans: list[AudioSpan]) -> None:
+    def set_data(self, data: dict[str, Any] | None, spans: list[AudioSpan], *,
+                 examined_until: float | None = None) -> None:
         if data is None:
             self.envelope, self.spectrogram, self.duration, self.nyquist = None, None, 0.0, 0.0
         else:
@@ -133,6 +137,7 @@ class AudioView(QWidget):
             self.duration = float(data["duration"])
             self.nyquist = float(data["nyquist"])
         self.spans = spans
+        self.examined_until = examined_until
         self.highlight = None
         self.update()
 
@@ -244,7 +249,8 @@ class AudioView(QWidget):
         t = 0.0
         while t <= self.duration + 1e-9:
             x = self._x(t)
-            p.drawText(QPointF(x + 2, self.height() - 3), f"{t:g}s")
+            label = f"{t:g}s" if self.duration < 120 else f"{int(t) // 60}:{int(t) % 60:02d}"
+            p.drawText(QPointF(x + 2, self.height() - 3), label)
             p.drawLine(QPointF(x, spec.bottom()), QPointF(x, spec.bottom() + 4))
             t += step
         # spans and bands
@@ -271,6 +277,19 @@ class AudioView(QWidget):
                 p.drawLine(r.topLeft(), r.bottomLeft())
                 p.drawLine(r.topRight(), r.bottomRight())
                 p.drawText(QPointF(r.left() + 3, wave.top() + 14), s.label)
+        # what no detector examined: shaded and labelled, so that no one reads the absence of
+        # marks there as the absence of evidence
+        if self.examined_until is not None and self.examined_until < self.duration:
+            x0 = self._x(self.examined_until)
+            shade = QRectF(x0, wave.top(), spec.right() - x0, spec.bottom() - wave.top())
+            p.fillRect(shade, QColor(20, 20, 24, 150))
+            p.fillRect(shade, QBrush(QColor(160, 160, 160, 90), Qt.BrushStyle.BDiagPattern))
+            p.setPen(QPen(QColor(220, 220, 220), 1, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(x0, wave.top()), QPointF(x0, spec.bottom()))
+            p.setPen(QColor(230, 230, 230))
+            p.drawText(QPointF(x0 + 6, wave.bottom() + 16),
+                       self.tr("not analysed after {0} (audio budget)").format(
+                           fmt_time(self.examined_until)))
         # cursor
         x = self._x(self.cursor)
         p.setPen(QPen(QColor(80, 200, 255), 2))
@@ -323,7 +342,10 @@ class AudioViewer(QWidget):
         self.view.message = message or self.tr("No audio")
         self.view.set_data(None, [])
 
-    def load(self, path: str, findings: list[Any]) -> None:
+    def load(self, path: str, findings: list[Any], *,
+             examined_until: float | None = None) -> None:
+        """Decode ``path`` off the GUI thread and show it with the findings' spans;
+        ``examined_until``: the time after which no audio detector looked (shaded)."""
         self._token += 1
         token = self._token
         self.stop()
@@ -337,7 +359,7 @@ class AudioViewer(QWidget):
             if token != self._token:
                 return
             self._loading = False
-            self.view.set_data(data, spans)
+            self.view.set_data(data, spans, examined_until=examined_until)
             self.info.setText(self.tr("{0} Hz, {1} ch, {2}").format(
                 data["sample_rate"], data["channels"], fmt_time(data["duration"])))
             self.seek(0.0)

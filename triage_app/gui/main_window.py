@@ -766,7 +766,8 @@ class MainWindow(QMainWindow):
             self._loaded(row)
         elif kind == "audio":
             self.viewer_stack.setCurrentWidget(self.audio_viewer)
-            self.audio_viewer.load(vault, findings)
+            examined = (analysis.media or {}).get("audio_examined_s") if analysis else None
+            self.audio_viewer.load(vault, findings, examined_until=examined)
             self._loaded(row)
         else:
             self.viewer_stack.setCurrentWidget(self.placeholder)

@@ -54,8 +54,8 @@ def test_audio_beyond_the_budget_is_said_to_be_unexamined(monkeypatch):
     media = AudioMedia(path="long.wav", format="WAV", samples=x, sample_rate=16000)
     assert C.unexamined_audio(media) is None
     monkeypatch.setattr(C, "ANALYSIS_BUDGET_S", 8.0)
-    note = C.unexamined_audio(media)
-    assert note is not None and "first 0:08 of this 0:20 recording" in note
+    note, examined = C.unexamined_audio(media)
+    assert examined == 8.0 and "first 0:08 of this 0:20 recording" in note
     assert "remaining 0:12 was not analysed" in note
     assert C._clock(3600) == "1:00:00" and C._clock(599.6) == "10:00"
     # a video: its soundtrack budget; a silent video has nothing unexamined
@@ -63,6 +63,6 @@ def test_audio_beyond_the_budget_is_said_to_be_unexamined(monkeypatch):
 
     monkeypatch.setattr(C, "VIDEO_AUDIO_BUDGET_S", 8.0)
     clip = SimpleNamespace(kind="video", duration=20.0, has_audio=True)
-    assert "soundtrack" in C.unexamined_audio(clip)
+    assert "soundtrack" in C.unexamined_audio(clip)[0]
     assert C.unexamined_audio(SimpleNamespace(kind="video", duration=20.0, has_audio=False)) \
         is None

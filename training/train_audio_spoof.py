@@ -269,10 +269,7 @@ def apply_channel(x16: np.ndarray, spec: tuple, key: str) -> np.ndarray:
     if spec[0] == "pcm8":        # unsigned 8-bit WAV: 256 levels
         return np.round(np.clip(x, -1, 1) * 127.5 - 0.5) / 127.5 + 0.5 / 127.5
     if spec[0] == "mulaw8":      # G.711-style mu-law companding to 8 bits, at 16 kHz
-        mu = 255.0
-        c = np.sign(x) * np.log1p(mu * np.minimum(np.abs(x), 1.0)) / np.log1p(mu)
-        c = np.round(c * 127.0) / 127.0
-        return np.sign(c) * np.expm1(np.abs(c) * np.log1p(mu)) / mu
+        return S.mu_law_8bit(x)
     codec, rate, fs_codec = spec
     return lossy_roundtrip(x, codec, rate, fs_codec)
 
@@ -563,11 +560,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cmvn", action="store_true",
                     help="also divide each LFCC dimension by its per-file standard deviation "
                          "(cepstral mean and variance normalisation; stored in the model config)")
+    ap.add_argument("--telephone", action="store_true",
+                    help="the telephone model: every utterance (training and held-out alike) "
+                         "goes through spoof_lfcc.telephone_channel (8 kHz, G.711 mu-law) "
+                         "before the features; needs --fmax 4000 or less; stored in the model "
+                         "config")
     ap.add_argument("--channel-eval", action="store_true",
                     help="also score every held-out original after each of EVAL_CHANNELS "
                          "(mp3, AAC, Opus at delivery settings, 8-bit PCM, white noise) with "
                          "its fold's model, and report EER/AUC per channel")
     args = ap.parse_args(argv)
+    if args.telephone and args.fmax > 4000:
+        ap.error("--telephone keeps nothing above 4 kHz: pass --fmax 4000 (or less)")
     if args.channel_eval and args.phase:
         ap.error("--channel-eval scores the LFCC (and TTS) GMMs only; not with --phase")
     t_start = time.perf_counter()
@@ -584,7 +588,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def frames(x: np.ndarray, fs: int):
         return S.speech_frames(x, fs, fmax=args.fmax, n_filters=args.filters, n_ceps=args.ceps,
-                               phase=args.phase, denoise=args.denoise, cmvn=args.cmvn)[:2]
+                               phase=args.phase, denoise=args.denoise, cmvn=args.cmvn,
+                               telephone=args.telephone)[:2]
 
     extra = []
     if args.asterisk:
@@ -794,7 +799,8 @@ def main(argv: list[str] | None = None) -> int:
             "spoof_variances": fsp.covariances_.astype(np.float64),
             "config": np.array([args.fmax, float(args.filters), float(args.ceps)]
                                + ([float(args.denoise), float(args.cmvn)]
-                                  if args.denoise or args.cmvn else [])),
+                                  if args.denoise or args.cmvn or args.telephone else [])
+                               + ([1.0] if args.telephone else [])),
             "calibration": np.array([a, b]),
         }
         if use_phase:

@@ -232,9 +232,34 @@ def excitation_peakiness(x16: np.ndarray, *, fmax: float = 4000.0, lifter: int =
     return np.hstack([f, _deltas(f)])
 
 
+def mu_law_8bit(x: np.ndarray) -> np.ndarray:
+    """G.711-style mu-law companding to 8 bits and back (mu = 255, 256 levels)."""
+    mu = 255.0
+    x = np.asarray(x, np.float64)
+    c = np.sign(x) * np.log1p(mu * np.minimum(np.abs(x), 1.0)) / np.log1p(mu)
+    c = np.round(c * 127.0) / 127.0
+    return np.sign(c) * np.expm1(np.abs(c) * np.log1p(mu)) / mu
+
+
+def telephone_channel(x16: np.ndarray) -> np.ndarray:
+    """16 kHz audio through a narrowband telephone channel: 8 kHz sampling (anti-aliased),
+    G.711 mu-law (ITU-T G.711, 1972), back at 16 kHz.
+
+    The front end of the telephone model, for training and scoring alike: speech that already
+    came over a phone line loses next to nothing more (it is band-limited and mu-law coded
+    already), and wide-band training speech is brought to what a phone line leaves of it.
+    """
+    from scipy.signal import resample_poly
+
+    y = resample_poly(np.asarray(x16, np.float64), 1, 2)
+    y = mu_law_8bit(np.clip(y, -1.0, 1.0))
+    return np.clip(resample_poly(y, 2, 1), -1.0, 1.0)
+
+
 def speech_frames(x: np.ndarray, fs: int, *, fmax: float, n_filters: int, n_ceps: int,
-                   phase: bool, denoise: bool = False, cmvn: bool = False
-                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+                  phase: bool, denoise: bool = False, cmvn: bool = False,
+                  telephone: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """(LFCC feats, phase feats or None, times) of the speech frames; one front end for both.
 
     Cepstral mean normalisation of the LFCC statics over the speech frames of the file; the
@@ -242,9 +267,12 @@ def speech_frames(x: np.ndarray, fs: int, *, fmax: float, n_filters: int, n_ceps
     (their per-file level is the cue). ``cmvn``: every LFCC dimension (statics and deltas) is
     also divided by its standard deviation over the file's speech frames (cepstral mean and
     variance normalisation, Viikki & Laurila 1998: additive noise shrinks the cepstral
-    variance, and this undoes the scale).
+    variance, and this undoes the scale). ``telephone``: the signal first goes through
+    :func:`telephone_channel` (the telephone model's front end).
     """
     x16 = preprocess(x, fs)
+    if telephone:
+        x16 = telephone_channel(x16)
     X = _stft(x16)
     f = lfcc(x16, n_filters=n_filters, n_ceps=n_ceps, fmax=fmax, X=X, denoise=denoise)
     ph = _phase_frames(x16, X) if phase else None
@@ -326,10 +354,11 @@ class SpoofModel:
                             tensors["bona_variances"])
         self.spoof = DiagGMM(tensors["spoof_weights"], tensors["spoof_means"],
                              tensors["spoof_variances"])
-        cfg = tensors["config"]  # fmax, n_filters, n_ceps[, denoise[, cmvn]]
+        cfg = tensors["config"]  # fmax, n_filters, n_ceps[, denoise[, cmvn[, telephone]]]
         self.fmax, self.n_filters, self.n_ceps = float(cfg[0]), int(cfg[1]), int(cfg[2])
         self.denoise = bool(cfg[3]) if len(cfg) > 3 else False
         self.cmvn = bool(cfg[4]) if len(cfg) > 4 else False
+        self.telephone = bool(cfg[5]) if len(cfg) > 5 else False
         self.calib_a, self.calib_b = (float(v) for v in tensors["calibration"])
         self.metadata = metadata
         # v1.1: a second GMM pair on phase features, fused as a sum of standardised LLRs
@@ -504,7 +533,8 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
             continue
         f, ph, t = speech_frames(chunk, fs, fmax=model.fmax, n_filters=model.n_filters,
                                   n_ceps=model.n_ceps, phase=model.has_phase,
-                                  denoise=model.denoise, cmvn=model.cmvn)
+                                  denoise=model.denoise, cmvn=model.cmvn,
+                                  telephone=model.telephone)
         if len(f):
             all_llr.append(model.frame_llrs(f, ph))
             all_t.append(t + off)

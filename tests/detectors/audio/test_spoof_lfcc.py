@@ -297,3 +297,17 @@ def test_cmvn_gives_unit_variance_and_is_off_by_default():
     assert not np.allclose(plain.std(axis=0), 1.0, atol=0.1)
     assert np.allclose(norm * (plain.std(axis=0) + 1e-6), plain, atol=1e-6)
     assert not S.load_model().cmvn and not S.load_model().denoise   # the shipped model
+
+
+def test_telephone_channel_keeps_the_voice_band_and_removes_the_rest():
+    from detectors.audio.spoof_lfcc import telephone_channel, upper_band_db
+
+    rng = np.random.default_rng(0)
+    x = 0.1 * rng.standard_normal(16000)
+    y = telephone_channel(x)
+    assert y.shape == x.shape and np.all(np.abs(y) <= 1.0)
+    assert upper_band_db(x) > -3 and upper_band_db(y) < -40  # nothing left above 4.5 kHz
+    # a tone in the voice band passes (8-bit mu-law noise only)
+    t = np.arange(16000) / 16000
+    assert np.corrcoef(telephone_channel(0.3 * np.sin(2 * np.pi * 440 * t)),
+                       0.3 * np.sin(2 * np.pi * 440 * t))[0, 1] > 0.99

@@ -27,14 +27,10 @@ class UsageError(Exception):
 def _print(text: str = "", *, file: Any = None) -> None:
     """Print without dying on names that are not valid UTF-8 (surrogate-escaped bytes): their
     bytes are shown as ``\\xNN``, as the case records them."""
+    from triage_app.case.vault import path_text
+
     out = file or sys.stdout
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        try:
-            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:
-            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = path_text(text)
     try:
         print(text, file=out)
     except UnicodeEncodeError:

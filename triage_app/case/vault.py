@@ -78,7 +78,11 @@ def path_text(path: str) -> str:
         path.encode("utf-8")
         return path
     except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
+        pass
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no decoder made (not a byte): keep it visible
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def hash_file(path: str | os.PathLike[str]) -> tuple[str, str, int]:

@@ -169,3 +169,18 @@ def test_verify_says_when_the_pdf_itself_cannot_be_read(tmp_path: Path, capsys) 
     bad.write_bytes(b"%PDF-1.4 not really a pdf")
     assert main(["verify", str(bad)]) == 1
     assert "cannot be read" in capsys.readouterr().out
+
+
+def test_audio_figure_greys_what_the_audio_detectors_did_not_examine():
+    """The GUI hatched the unexamined part of an hour-long recording; the report's
+    spectrogram showed it as if it had been looked at."""
+    from triage_app.report.figures import audio_figure
+
+    sr = 8000
+    x = 0.3 * np.random.default_rng(0).standard_normal(sr * 10)
+    plain = np.asarray(audio_figure(x, sr, [], width=400, height=100), np.float64)
+    shaded = np.asarray(audio_figure(x, sr, [], width=400, height=100, examined_until=5.0),
+                        np.float64)
+    left, right = slice(50, 240), slice(260, 450)  # the picture starts after a 50 px axis
+    assert np.abs(plain[:100, left] - shaded[:100, left]).max() == 0
+    assert np.abs(plain[:100, right] - shaded[:100, right]).mean() > 10

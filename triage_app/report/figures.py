@@ -196,8 +196,10 @@ def spectrogram(samples: np.ndarray, sr: int, *, n_fft: int = 1024, hop: int = 2
 
 
 def audio_figure(samples: np.ndarray, sr: int, findings: list[dict[str, Any]], *,
-                 width: int = 1000, height: int = 260) -> Image.Image:
-    """Spectrogram with flagged spans (and bands) outlined, plus a time axis."""
+                 width: int = 1000, height: int = 260,
+                 examined_until: float | None = None) -> Image.Image:
+    """Spectrogram with flagged spans (and bands) outlined, plus a time axis; after
+    ``examined_until`` s (the audio detectors' budget) greyed and hatched: not analysed."""
     spec, _ = spectrogram(samples, sr)
     im = Image.fromarray(colormap(spec)).resize((width, height), Image.BILINEAR)
     d = ImageDraw.Draw(im)
@@ -216,6 +218,17 @@ def audio_figure(samples: np.ndarray, sr: int, findings: list[dict[str, Any]], *
         y1 = height * (1 - max(lo, 0.0) / nyq)
         d.rectangle([x0, y0, x1, y1], outline=c, width=2)
         d.text((x0 + 3, y0 + 2), s["artifact"].replace("_", " "), fill=c, font=font)
+    if examined_until is not None and 0 <= examined_until < duration:
+        x0 = int(width * examined_until / duration)
+        grey = Image.new("RGB", (width - x0, height), (128, 128, 128))
+        shade = Image.blend(im.crop((x0, 0, width, height)), grey, 0.6)
+        hatch = ImageDraw.Draw(shade)
+        for k in range(-height, width - x0, 14):
+            hatch.line([(k, height), (k + height, 0)], fill=(90, 90, 90), width=1)
+        im.paste(shade, (x0, 0))
+        d.line([(x0, 0), (x0, height)], fill=(255, 255, 255), width=2)
+        d.text((x0 + 6, 4), f"not analysed after {examined_until:g} s (audio budget)",
+               fill=(255, 255, 255), font=font)
     out = Image.new("RGB", (width + 50, height + 20), "white")
     out.paste(im, (50, 0))
     od = ImageDraw.Draw(out)
@@ -263,8 +276,11 @@ def figures_for_item(case: Any, record: dict[str, Any]) -> list[tuple[str, Image
                     out.append(("Soundtrack: flagged spans per detector.", strip))
         elif kind == "audio":
             media = open_media(path)
-            out.append(("Spectrogram (0 Hz at the bottom) with flagged spans and bands.",
-                        audio_figure(media.mono(), media.sample_rate, findings)))  # type: ignore[union-attr]
+            examined = (record.get("media") or {}).get("audio_examined_s")
+            out.append(("Spectrogram (0 Hz at the bottom) with flagged spans and bands"
+                        + ("; hatched: not analysed (audio budget)." if examined else "."),
+                        audio_figure(media.mono(), media.sample_rate, findings,  # type: ignore[union-attr]
+                                     examined_until=examined)))
     except (MediaError, OSError, ValueError) as exc:
         out.append((f"(picture unavailable: {exc})", Image.new("RGB", (10, 10), "white")))
     return out

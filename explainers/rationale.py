@@ -47,10 +47,15 @@ def area_words(box: Box, width: int | None, height: int | None) -> str | None:
 
 
 def format_time(t: float) -> str:
-    """Seconds as m:ss.s (``3.2`` -> ``0:03.2``)."""
-    t = max(0.0, float(t))
-    minutes = int(t // 60)
-    return f"{minutes}:{t - 60 * minutes:04.1f}"
+    """Seconds as m:ss.s (``3.2`` -> ``0:03.2``), h:mm:ss.s from an hour on.
+
+    Rounded to the tenth before it is split, so that 1259.99 s reads ``21:00.0``, not
+    ``20:60.0``."""
+    tenths = int(round(max(0.0, float(t)) * 10))
+    hours, rest = divmod(tenths, 36000)
+    minutes, tenths = divmod(rest, 600)
+    secs = f"{tenths // 10:02d}.{tenths % 10}"
+    return f"{hours}:{minutes:02d}:{secs}" if hours else f"{minutes}:{secs}"
 
 
 def format_hz(f: float) -> str:

@@ -105,6 +105,16 @@ def test_helpers():
     assert format_time(3.2) == "0:03.2" and format_time(65) == "1:05.0"
 
 
+def test_format_time_rounds_before_splitting_minutes_and_reads_hours():
+    # a finding at 1259.9925 s of a long recording was written "from 20:60.0"
+    assert format_time(1259.9925) == "21:00.0"
+    assert format_time(59.96) == "1:00.0"
+    assert format_time(3725.3) == "1:02:05.3"
+    from explainers.claims import parse_time
+
+    assert parse_time(format_time(3725.0)) == 3725.0
+
+
 def test_only_detectors_that_backed_the_verdict_are_explained():
     """Regression (TriDF Hal 0.89 on NoSo): copy-move images were explained with the noise and
     ELA findings of detectors the fusion had discounted, naming artifacts that were not there."""

@@ -34,9 +34,13 @@ class Span:
 
 
 def fmt_time(t: float) -> str:
-    t = max(0.0, t)
-    m, s = divmod(t, 60)
-    return f"{int(m):d}:{s:06.3f}"
+    """Seconds as m:ss.mmm (h:mm:ss.mmm from an hour on), rounded to the millisecond before
+    it is split (59.9996 s reads 1:00.000, not 0:60.000)."""
+    ms = int(round(max(0.0, float(t)) * 1000))
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, ms = divmod(rest, 60_000)
+    secs = f"{ms // 1000:02d}.{ms % 1000:03d}"
+    return f"{hours}:{minutes:02d}:{secs}" if hours else f"{minutes}:{secs}"
 
 
 def spans_from_findings(findings: list[Any]) -> list[Span]:

@@ -130,7 +130,9 @@ def unnatural_prosody(media) -> DetectorResult:
             if sd < 1.0:
                 lo = float(np.min(f0[s: s + 2 * step][sel]))
                 hi = float(np.max(f0[s: s + 2 * step][sel]))
-                spans.append((s * FRAME_MS / 1000, (s + 2 * step) * FRAME_MS / 1000, sd, lo, hi))
+                # the last window stops where the signal does, not past the recording's end
+                end = min((s + 2 * step) * FRAME_MS / 1000, x16.size / PITCH_FS)
+                spans.append((s * FRAME_MS / 1000, end, sd, lo, hi))
     merged = merge_spans([(a, b, -sd) for a, b, sd, *_ in spans])
     fvals = f0[keep]
     findings = span_findings([(a, b, -v) for a, b, v in merged], artifact="unnatural_prosody",

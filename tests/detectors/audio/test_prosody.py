@@ -25,3 +25,12 @@ def test_unvoiced_noise_is_not_applicable():
     rng = np.random.default_rng(0)
     r = prosody.unnatural_prosody((0.1 * rng.standard_normal(3 * FS), FS))
     assert r.status == "not_applicable" and "voiced" in r.reason
+
+
+def test_flat_contour_windows_end_with_the_recording(speechlike):
+    # 2 s windows on a 1 s hop: the last one reached past the end (a 4 s segment of a long
+    # recording got a finding "from 0:08.0 to 0:13.0" on its 12 s clock)
+    robot = speechlike(4.5, FS, seed=3, intonation_st=0.0, jitter=0.0)
+    r = prosody.unnatural_prosody((robot, FS))
+    assert r.findings
+    assert max(f.location.end for f in r.findings) <= robot.size / FS + 1e-9

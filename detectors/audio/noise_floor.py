@@ -198,8 +198,11 @@ def audio_splice(media, *, jump_db: float = 8.0, window_s: float = 2.0) -> Detec
     mad_r = _sliding_median(np.abs(floor - right), w, "right")
     jump = right - left
     stat = np.abs(jump) / (mad_l + mad_r + 1.0)
+    # a cut is measured with a full window each side: within window_s of either end one
+    # median is taken over a stub, and a recording (or a segment of a long one) that starts
+    # mid-sentence showed a "jump" 1 s in
     valid = np.zeros(len(db), bool)
-    valid[w // 2: len(db) - w // 2] = True
+    valid[w: len(db) - w] = True
     # a floor at digital silence (fade-in/out, muted start) is digital_silence's business
     live = (np.minimum(left, right) > -100.0)
     cand = valid & live & (np.abs(jump) > jump_db) & (stat > 4.0)

@@ -45,3 +45,13 @@ def test_no_splice_with_a_constant_floor(speechlike):
                         speechlike(5.0, FS, seed=15, noise_db=-50)])
     r = noise_floor.audio_splice((x, FS))
     assert r.status == "ok" and r.findings == [] and r.score < 0.05
+
+
+def test_speech_from_the_first_sample_is_no_splice(speechlike):
+    # A recording (or a segment of a long one) that opens mid-sentence has no room tone in its
+    # first second; the floor medians were taken over a stub there and gave a 30 dB "cut".
+    y = speechlike(8.0, FS, seed=1, noise_db=-50)
+    t = np.arange(int(0.9 * FS)) / FS
+    lead = 0.2 * np.sin(2 * np.pi * 150 * t) * (1 + 0.3 * np.sin(2 * np.pi * 4 * t))
+    r = noise_floor.audio_splice((np.concatenate([lead, y]), FS))
+    assert r.status == "ok" and r.score < 0.1 and not r.findings

@@ -980,14 +980,15 @@ def _audio_of(media: Any):
 
 def _span(audio: Any, target: Target, pad: float = 0.0) -> tuple[np.ndarray, int, float, float]:
     sr = int(audio.sample_rate)
-    x = audio.mono().astype(np.float64)
-    dur = x.size / sr
+    dur = audio.samples.shape[0] / sr
     start = 0.0 if target.start is None else target.start
     end = dur if target.end is None else min(target.end, dur)
     if end - start < 0.2:  # a point in time: look half a second either side
         start, end = start - 0.5, end + 0.5
     start, end = max(0.0, start - pad), min(dur, end + pad)
-    return x[int(start * sr):int(end * sr)], sr, start, end
+    # the span's samples only: a whole hour in float64 was 1.3 GB per probe
+    x = np.asarray(audio.samples[int(start * sr):int(end * sr)], np.float64).mean(axis=1)
+    return x, sr, start, end
 
 
 def probe_clipping(media: Any, target: Target) -> ProbeResult:
@@ -1050,8 +1051,7 @@ def probe_digital_silence(media: Any, target: Target) -> ProbeResult:
     if total >= 0.020:
         return ProbeResult(True, meas, text)
     n = int(0.050 * sr)
-    whole = audio.mono().astype(np.float64)
-    levels = 20 * np.log10(_frames_rms(whole, n))
+    levels = 20 * np.log10(_frames_rms(audio.mono(), n))
     centres = (np.arange(levels.size) + 0.5) * n / sr
     dead = 20 * np.log10(HALF_16BIT_STEP)
     outside = levels[((centres < s) | (centres > e)) & (levels > dead)]
@@ -1071,7 +1071,7 @@ def _frames_rms(x: np.ndarray, n: int) -> np.ndarray:
     k = x.size // n
     if k == 0:
         return np.zeros(0)
-    return np.sqrt(np.mean(x[: k * n].reshape(k, n) ** 2, axis=1) + 1e-20)
+    return np.sqrt(np.mean(x[: k * n].reshape(k, n) ** 2, axis=1, dtype=np.float64) + 1e-20)
 
 
 def probe_hiss(media: Any, target: Target) -> ProbeResult:

@@ -136,15 +136,32 @@ def test_a_detector_raising_not_applicable_is_recorded_with_its_reason():
     assert (r.status, r.reason, r.score) == ("not_applicable", "no speech in this file", None)
 
 
-def test_a_recording_longer_than_the_audio_budget_says_so_and_is_not_called_authentic(
-        tmp_path, monkeypatch):
+def test_a_recording_longer_than_the_audio_budget_is_analysed_in_segments(tmp_path, monkeypatch):
+    """An hour-long recording was judged on its first 10 minutes; now every segment is
+    examined, and a trace in a later segment is found at its place on the recording's clock."""
     from detectors.audio import _common as C
 
+    rng = np.random.default_rng(0)
     t = np.arange(16000 * 12) / 16000
-    p = make_wav(tmp_path / "long.wav", 0.2 * np.sin(2 * np.pi * 220 * t), 16000)
+    x = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) \
+        + rng.normal(0, 0.003, t.size)
+    x[int(9.0 * 16000):int(9.5 * 16000)] = 0.0  # digital silence in the third segment
+    p = make_wav(tmp_path / "long.wav", x, 16000)
     monkeypatch.setattr(C, "ANALYSIS_BUDGET_S", 5.0)
     a = analyze(open_media(p), settings=Settings())
-    assert any("examined the first 0:05 of this 0:12 recording" in n
-               for n in a.media["notes"])
-    assert a.media["audio_examined_s"] == 5.0
-    assert a.verdict.label != "likely_authentic"
+    assert a.media["audio_segments"] == [[0.0, 4.833], [3.583, 8.417], [7.167, 12.0]]
+    assert "audio_examined_s" not in a.media  # nothing left unexamined
+    assert any("analysed in 3 overlapping segments of 0:05" in n for n in a.media["notes"])
+    assert "analysed in 3 overlapping segments" in a.verdict.method
+    silence = next(r for r in a.detectors if r.name == "digital_silence")
+    scores = [s["score"] for s in silence.extras["segments"]]
+    assert scores[0] == scores[1] == 0.0 < scores[2] == round(silence.score, 4)
+    spans = [(f.location.start, f.location.end) for f in silence.findings]
+    assert spans and all(8.9 <= s0 <= 9.1 and 9.4 <= s1 <= 9.6 for s0, s1 in spans)
+    assert silence.extras["highest_segment"] == [7.167, 12.0]
+    # the file-level metadata check ran once, on the whole file
+    meta = next(r for r in a.detectors if r.name == "metadata")
+    assert "segments" not in meta.extras
+    # every finding lies on the recording's clock, inside the recording
+    assert all(0.0 <= f.location.start <= f.location.end <= 12.001 for f in a.findings), \
+        [(f.detector, f.location) for f in a.findings]

@@ -19,6 +19,7 @@ import numpy as np
 from triage_app import __version__
 from triage_app.media import Media, MediaError, open_media
 from triage_app.model import Analysis, Claim, DetectorResult, Verdict
+from triage_app.segments import audio_segments, run_segmented, segments_note
 from triage_app.settings import Settings
 from triage_app.threads import detector_threads, numeric_threads
 from detectors.registry import NotApplicable
@@ -183,15 +184,25 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
 
         register_checkpoints(settings)  # idempotent; a refused entry is listed in LOAD_ERRORS
     specs = detectors_for(media.kind, disabled=settings.disabled_detectors)
-    results = run_detectors(specs, media, threads=detector_threads(settings.detector_threads),
-                            progress=progress)
-    unexamined = _unexamined(media)
+    bounds = audio_segments(media)
+    if bounds:  # a recording longer than the audio detectors' budget: every part is examined
+        results = run_segmented(specs, media, bounds, run_detector, progress=progress)
+        unexamined = None
+    else:
+        results = run_detectors(specs, media, threads=detector_threads(settings.detector_threads),
+                                progress=progress)
+        unexamined = _unexamined(media)
     verdict: Verdict = ensemble.fuse(results, media.kind,
                                      unexamined=unexamined[0] if unexamined else None)
     fused = None
     if media.kind == "image":
         fused = fuse_maps(results, (media.height, media.width))  # type: ignore[union-attr]
     summary = media.summary()
+    if bounds:
+        note = segments_note(bounds, float(media.duration))
+        summary["notes"] = [*summary.get("notes", []), note]
+        summary["audio_segments"] = [[round(a, 3), round(b, 3)] for a, b in bounds]
+        verdict.method += "; " + note.replace("this ", "the ", 1)
     if unexamined:  # shown with the other media notes: CLI, explanation, Details tab, report
         summary["notes"] = [*summary.get("notes", []), unexamined[0]]
         summary["audio_examined_s"] = unexamined[1]  # the GUI shades the rest

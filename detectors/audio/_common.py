@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from triage_app.model import Finding, Measurement, TimeSpan
+from triage_app.segments import clock as _clock
 
 #: Rate every analysis runs at after :func:`resample_to`.
 TARGET_FS = 16000
@@ -94,19 +95,18 @@ ANALYSIS_BUDGET_S = 600.0
 _CACHE_ATTR = "_triage_audio_cache"
 
 
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def unexamined_audio(media: Any) -> tuple[str, float] | None:
     """``(note, seconds examined)`` when the audio detectors see only the start of ``media``'s
     sound, else None.
 
-    Every audio detector reads at most the first :data:`ANALYSIS_BUDGET_S` s of an audio file
-    (:data:`VIDEO_AUDIO_BUDGET_S` of a video's soundtrack): a memory and time budget. Beyond
-    it nothing was examined, and an analyst must be told, not left to read "no splice found"
-    as covering an hour-long recording.
+    Every audio detector reads at most the first :data:`ANALYSIS_BUDGET_S` s of what it is
+    given (:data:`VIDEO_AUDIO_BUDGET_S` of a video's soundtrack): a memory and time budget.
+    Beyond it nothing was examined, and an analyst must be told, not left to read "no splice
+    found" as covering an hour-long recording. The pipeline analyses a longer *audio file* in
+    segments (``triage_app.segments``), so in practice this note concerns video soundtracks
+    and direct calls of the detectors.
     """
     kind = getattr(media, "kind", None)
     duration = float(getattr(media, "duration", 0.0) or 0.0)

@@ -1,0 +1,189 @@
+"""Long recordings analysed in segments, and the segments' results merged into one per detector.
+
+Every audio detector examines at most :data:`detectors.audio._common.ANALYSIS_BUDGET_S` seconds
+(a memory and time budget each of them states). A recording longer than that is cut into
+equal consecutive segments no longer than the budget; the signal detectors run on each segment
+(a view of the decoded samples, nothing is copied or re-decoded) and their results are merged:
+
+- a detector that judged any segment is ``ok``, and its **score is its highest over the
+  segments**: the file is as suspicious as its most suspicious stretch. The price is stated
+  with the verdict: over more segments, a false alarm somewhere is likelier than in one;
+- every segment's findings are kept, their time spans shifted to the recording's clock
+  (consecutive segments overlap by :data:`OVERLAP_S`, so that a trace at a boundary is seen
+  whole; a finding seen by both is kept once);
+- ``extras["segments"]`` lists each segment's span, status and score (or reason), and a
+  segment that failed is named in ``reason`` even when others were judged, so that a failure
+  is never hidden behind a merged score.
+
+Detectors that read the file rather than the signal (metadata, content credentials: those that
+also apply to images) run once, on the whole item. Video soundtracks are not segmented: a
+video's audio is decoded to the budget only (``unexamined_audio`` says so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable
+
+from triage_app.model import DetectorResult, Finding, TimeSpan
+
+#: A recording must exceed the budget by this much before it is cut (a 600.3 s file is one
+#: segment: the detectors' own truncation loses 0.3 s at most).
+SLACK_S = 0.5
+
+
+#: Consecutive segments overlap by this much: most detectors ignore what lies at the very
+#: edge of what they are given (silence "inside speech", a noise-floor jump with a second of
+#: context either side), so without it a splice exactly at a boundary was missed.
+OVERLAP_S = 10.0
+
+
+def segment_bounds(duration: float, budget: float,
+                   overlap: float = OVERLAP_S) -> list[tuple[float, float]]:
+    """Equal ``(start, end)`` spans covering ``duration``, each at most ``budget`` seconds and
+    each overlapping the next by ``overlap``: one span when the recording fits the budget
+    (within :data:`SLACK_S`)."""
+    if duration <= budget + SLACK_S:
+        return [(0.0, duration)]
+    overlap = min(overlap, budget / 4)
+    n = math.ceil((duration - overlap) / (budget - overlap))
+    step = (duration - overlap) / n
+    return [(k * step, duration if k == n - 1 else k * step + step + overlap) for k in range(n)]
+
+
+def _budget() -> float | None:
+    try:
+        from detectors.audio import _common
+    except ImportError:  # audio detectors not installed in this build
+        return None
+    return float(_common.ANALYSIS_BUDGET_S)
+
+
+def audio_segments(media: Any) -> list[tuple[float, float]] | None:
+    """The segments an audio file is analysed in, or None when it is analysed whole (it fits
+    the budget, or it is not an audio file)."""
+    budget = _budget() if getattr(media, "kind", None) == "audio" else None
+    if budget is None:
+        return None
+    bounds = segment_bounds(float(media.duration), budget)
+    return bounds if len(bounds) > 1 else None
+
+
+def segment_media(media: Any, start: float, end: float) -> Any:
+    """An ``AudioMedia`` holding ``media``'s samples from ``start`` to ``end`` s (a view)."""
+    fs = int(media.sample_rate)
+    a, b = int(round(start * fs)), int(round(end * fs))
+    return dataclasses.replace(media, samples=media.samples[a:b], notes=[])
+
+
+def is_signal_detector(spec: Any) -> bool:
+    """True for detectors that judge the decoded sound (segmented); False for those that read
+    the file (metadata, content credentials), which also apply to images."""
+    return "image" not in spec.modalities
+
+
+def _shift(finding: Finding, offset: float) -> Finding:
+    loc = finding.location
+    if isinstance(loc, TimeSpan) and offset:
+        loc = dataclasses.replace(loc, start=loc.start + offset, end=loc.end + offset)
+    return dataclasses.replace(finding, location=loc)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Findings of two overlapping segments on the same stretch (same artifact, time spans that
+    overlap by more than half the shorter one) counted once: the stronger is kept."""
+    kept: list[Finding] = []
+    for f in sorted(findings, key=lambda g: -g.strength):
+        loc = f.location
+        if isinstance(loc, TimeSpan):
+            def same(g: Finding) -> bool:
+                o = g.location
+                if g.artifact != f.artifact or not isinstance(o, TimeSpan):
+                    return False
+                inter = min(o.end, loc.end) - max(o.start, loc.start)
+                shorter = min(o.end - o.start, loc.end - loc.start)
+                return inter > 0.5 * shorter if shorter > 0 else inter >= 0
+            if any(same(g) for g in kept):
+                continue
+        kept.append(f)
+    order = {id(f): i for i, f in enumerate(findings)}
+    return sorted(kept, key=lambda g: order[id(g)])
+
+
+def clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def merge_results(parts: list[tuple[float, float, DetectorResult]]) -> DetectorResult:
+    """One result from one detector's results on consecutive segments ``(start, end, result)``
+    (see the module docstring for the rules)."""
+    first = parts[0][2]
+    ok = [(a, b, r) for a, b, r in parts if r.status == "ok"]
+    failed = [(a, b, r) for a, b, r in parts if r.status == "error"]
+    table = []
+    for a, b, r in parts:
+        row: dict[str, Any] = {"start": round(a, 3), "end": round(b, 3), "status": r.status}
+        if r.status == "ok":
+            row["score"] = round(float(r.score), 4)  # type: ignore[arg-type]
+        else:
+            row["reason"] = r.reason
+        table.append(row)
+    runtime = sum(r.runtime for _, _, r in parts)
+    failures = "; ".join(f"segment {clock(a)}-{clock(b)} failed: {r.reason}"
+                         for a, b, r in failed)
+    if not ok:
+        status = "error" if failed else "not_applicable"
+        reasons = list(dict.fromkeys(r.reason for _, _, r in parts if r.reason))
+        reason = reasons[0] if len(reasons) == 1 else "; ".join(
+            f"{clock(a)}-{clock(b)}: {r.reason}" for a, b, r in parts)
+        return DetectorResult(name=first.name, version=first.version, status=status,
+                              reason=reason, runtime=runtime, params=dict(first.params),
+                              extras={"segments": table})
+    top_a, top_b, top = max(ok, key=lambda p: p[2].score)  # type: ignore[arg-type,return-value]
+    findings = _dedupe([_shift(f, a) for a, _, r in ok for f in r.findings])
+    extras = dict(top.extras)
+    extras["segments"] = table
+    extras["highest_segment"] = [round(top_a, 3), round(top_b, 3)]
+    return DetectorResult(name=first.name, version=first.version, status="ok",
+                          score=top.score, reason=failures or None, findings=findings,
+                          runtime=runtime, params=dict(top.params), extras=extras)
+
+
+def run_segmented(specs: list[Any], media: Any, bounds: list[tuple[float, float]],
+                  run_one: Callable[[Any, Any], DetectorResult],
+                  progress: Callable[[str], None] | None = None) -> list[DetectorResult]:
+    """Each detector of ``specs`` on ``media``: file detectors once, signal detectors on each
+    segment of ``bounds`` (merged by :func:`merge_results`); results in the order of
+    ``specs``. Segments are analysed one after another, so that one segment's decoded and
+    resampled copies are freed before the next."""
+    signal = [s for s in specs if is_signal_detector(s)]
+    per_spec: dict[str, list[tuple[float, float, DetectorResult]]] = {s.name: [] for s in signal}
+    fs = int(media.sample_rate)
+    # on the sample grid, so that shifted spans land exactly where the segment's samples lie
+    bounds = [(round(a * fs) / fs, round(b * fs) / fs) for a, b in bounds]
+    for k, (a, b) in enumerate(bounds):
+        piece = segment_media(media, a, b)
+        for spec in signal:
+            if progress:
+                progress(f"{spec.name} ({k + 1}/{len(bounds)})")
+            per_spec[spec.name].append((a, b, run_one(spec, piece)))
+    out = []
+    for spec in specs:
+        if spec.name in per_spec:
+            out.append(merge_results(per_spec[spec.name]))
+        else:
+            if progress:
+                progress(spec.name)
+            out.append(run_one(spec, media))
+    return out
+
+
+def segments_note(bounds: list[tuple[float, float]], duration: float) -> str:
+    """The media note of a recording analysed in segments."""
+    length = bounds[0][1] - bounds[0][0]
+    return (f"this {clock(duration)} recording was analysed in {len(bounds)} overlapping "
+            f"segments of {clock(length)} (the audio detectors' budget is {clock(_budget())} per "
+            "pass); each detector's score is its highest over the segments, so a false alarm "
+            "somewhere in a long recording is likelier than in one segment")

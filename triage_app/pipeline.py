@@ -202,7 +202,7 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
         note = segments_note(bounds, float(media.duration))
         summary["notes"] = [*summary.get("notes", []), note]
         summary["audio_segments"] = [[round(a, 3), round(b, 3)] for a, b in bounds]
-        verdict.method += "; " + note.replace("this ", "the ", 1)
+        verdict.method += f"; each detector's score is its highest over {len(bounds)} segments"
     if unexamined:  # shown with the other media notes: CLI, explanation, Details tab, report
         summary["notes"] = [*summary.get("notes", []), unexamined[0]]
         summary["audio_examined_s"] = unexamined[1]  # the GUI shades the rest

@@ -843,3 +843,22 @@ def test_decoder_messages_do_not_quote_the_path(tmp_path):
     msg = str(ei.value)
     assert "damaged FLAC" in msg and str(tmp_path) not in msg
     assert ei.value.path == str(p)
+
+
+def test_a_soundtrack_is_read_from_an_offset_exactly_as_the_whole_decode(tmp_path):
+    """Long soundtracks are analysed piece by piece: a piece read from ``start`` must be the
+    same samples as that stretch of the whole decode (the seek goes a second early, so the
+    codec's first frame after it, which lacks its overlap, is not in the piece)."""
+    fs = 16000
+    t = np.arange(fs * 12) / fs
+    chirp = 0.3 * np.sin(2 * np.pi * (200 + 50 * t) * t)
+    frames = [np.full((48, 64, 3), i % 255, np.uint8) for i in range(120)]
+    media = open_media(make_video(tmp_path / "v.mp4", frames, 10, audio=chirp, audio_sr=fs))
+    whole = media.audio().samples[:, 0]
+    for start in (0.0, 3.3, 7.1667):
+        piece = media.audio(start=start, max_duration=2.0).samples[:, 0]
+        i = int(round(start * fs))
+        assert piece.size == 2 * fs
+        assert np.abs(piece - whole[i:i + piece.size]).max() < 1e-6
+    tail = media.audio(start=11.0, max_duration=5.0).samples[:, 0]  # to the end
+    assert np.abs(tail - whole[11 * fs:]).max() < 1e-6

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from media_factory import make_jpeg, make_wav, photo
+from media_factory import make_jpeg, make_video, make_wav, photo
 from triage_app.media import open_media
 from triage_app.pipeline import analyze
 from triage_app.settings import Settings
@@ -165,3 +165,28 @@ def test_a_recording_longer_than_the_audio_budget_is_analysed_in_segments(tmp_pa
     # every finding lies on the recording's clock, inside the recording
     assert all(0.0 <= f.location.start <= f.location.end <= 12.001 for f in a.findings), \
         [(f.detector, f.location) for f in a.findings]
+
+
+def test_a_soundtrack_longer_than_the_budget_is_analysed_in_segments(tmp_path, monkeypatch):
+    """A long video's soundtrack was examined for its first 10 minutes only; now each segment
+    is decoded on its own and analysed, and the video detectors still run once."""
+    from detectors.audio import _common as C
+
+    rng = np.random.default_rng(0)
+    fs = 16000
+    t = np.arange(fs * 12) / fs
+    x = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) \
+        + rng.normal(0, 0.003, t.size)
+    x[int(9.0 * fs):int(9.5 * fs)] = 0.0
+    frames = [np.full((48, 64, 3), (i * 7) % 255, np.uint8) for i in range(120)]
+    p = make_video(tmp_path / "long.mp4", frames, 10, audio=x, audio_sr=fs)
+    monkeypatch.setattr(C, "VIDEO_AUDIO_BUDGET_S", 5.0)
+    a = analyze(open_media(p), settings=Settings())
+    assert len(a.media["audio_segments"]) == 3 and "audio_examined_s" not in a.media
+    assert any("0:12 soundtrack was analysed in 3 overlapping segments" in n
+               for n in a.media["notes"])
+    by_name = {r.name: r for r in a.detectors}
+    assert "segments" in by_name["digital_silence"].extras
+    assert all("segments" not in by_name[n].extras for n in ("video_container", "metadata"))
+    spans = [(f.location.start, f.location.end) for f in by_name["digital_silence"].findings]
+    assert spans and all(8.9 <= s0 <= 9.1 and 9.4 <= s1 <= 9.6 for s0, s1 in spans)

@@ -106,3 +106,9 @@ def test_whole_locations_are_not_shifted():
                        (5.0, 9.0, DetectorResult(name="x", version="1", status="ok", score=0.6,
                                                  findings=[f]))])
     assert all(isinstance(g.location, Whole) for g in r.findings)
+
+
+def test_clock():
+    from triage_app.segments import clock
+
+    assert clock(3600) == "1:00:00" and clock(599.6) == "10:00" and clock(65) == "1:05"

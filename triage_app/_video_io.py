@@ -565,8 +565,12 @@ def _check_complete(video: VideoMedia, decoded: int, last_time: float | None) ->
 
 
 def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | None,
-                        notes: list[str]) -> tuple[np.ndarray, int]:
+                        notes: list[str], start: float = 0.0) -> tuple[np.ndarray, int]:
     """Decode ``stream`` to float32 (n, channels) at its own rate; stop after ``max_seconds``.
+
+    ``start``: begin this many seconds into the stream (after its first frame): the container
+    is sought to the frame at or before it and the samples before it are dropped, so that a
+    long soundtrack can be read piece by piece without decoding what comes before.
 
     A decoding failure after some audio decoded adds a note and returns what decoded; a
     failure before any audio raises :class:`CorruptFileError`.
@@ -599,13 +603,30 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
             total += arr.shape[1]
 
     last_t = 0.0
+    lead = 0  # samples decoded before ``start`` (dropped)
+    origin = float(stream.start_time * stream.time_base) if stream.start_time is not None \
+        and stream.time_base is not None else 0.0
+    if start > 0:
+        try:
+            # a second early: a decoder's first frame after a seek lacks its overlap with
+            # the frame before (AAC, MP3, Opus) and is dropped with the rest of the lead
+            container.seek(int((origin + max(0.0, start - 1.0)) / stream.time_base),
+                           stream=stream, backward=True)
+        except Exception:  # noqa: BLE001 -- not seekable: decode from the start, drop the lead
+            pass
+    first = True
     try:
         for frame in container.decode(stream):
             if frame.time is not None:
                 last_t = float(frame.time)
+            if first and start > 0:
+                at = last_t - origin if frame.time is not None else 0.0
+                lead = max(0, int(round((start - at) * rate)))
+            first = False
             add(resampler.resample(frame))
-            if limit is not None and total >= limit:
-                notes.append(f"audio decoded up to {max_seconds:g} s only")
+            if limit is not None and total >= limit + lead:
+                if start <= 0:
+                    notes.append(f"audio decoded up to {max_seconds:g} s only")
                 break
         else:
             add(resampler.resample(None))
@@ -619,20 +640,26 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
     if not chunks:
         raise CorruptFileError(
             f"audio stream ({codec_name(stream)}) holds no decodable audio")
-    samples = np.concatenate(chunks, axis=0)
+    samples = np.concatenate(chunks, axis=0)[lead:]
+    if samples.shape[0] == 0:
+        raise CorruptFileError(f"audio stream ({codec_name(stream)}) holds no audio after "
+                               f"{start:g} s")
     if limit is not None and samples.shape[0] > limit:
         samples = samples[:limit]
     return np.clip(samples, -1.0, 1.0, out=samples), rate
 
 
-def decode_audio_track(video: VideoMedia, *, max_duration: float | None = None) -> AudioMedia:
-    """The first audio stream of ``video`` as :class:`AudioMedia` (float32, (n, channels))."""
+def decode_audio_track(video: VideoMedia, *, max_duration: float | None = None,
+                       start: float = 0.0) -> AudioMedia:
+    """The first audio stream of ``video`` as :class:`AudioMedia` (float32, (n, channels)),
+    from ``start`` s on (see :func:`decode_audio_stream`)."""
     with av_container(video.path, video.format) as c:
         if not c.streams.audio:
             raise UnsupportedFormatError(f"{video.format} has no audio track")
         a = c.streams.audio[0]
         notes = [f"audio track of the {video.format} video"]
-        samples, rate = decode_audio_stream(c, a, max_seconds=max_duration, notes=notes)
+        samples, rate = decode_audio_stream(c, a, max_seconds=max_duration, notes=notes,
+                                            start=start)
         return AudioMedia(path=video.path, format=video.format, samples=samples,
                           sample_rate=rate, codec=codec_name(a), bit_depth="",
                           size=video.size, tags={**_tags(c.metadata), **_tags(a.metadata)},

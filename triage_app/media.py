@@ -203,13 +203,15 @@ class VideoMedia:
         yield from _video_io.iter_frames(self, every=every, start=start, end=end,
                                          max_side=max_side)
 
-    def audio(self, *, max_duration: float | None = None) -> AudioMedia | None:
-        """The first audio track decoded as :class:`AudioMedia`, or None if there is none."""
+    def audio(self, *, max_duration: float | None = None,
+              start: float = 0.0) -> AudioMedia | None:
+        """The first audio track decoded as :class:`AudioMedia` (from ``start`` s, at most
+        ``max_duration`` s of it), or None if there is none."""
         if not self.has_audio:
             return None
         from triage_app import _video_io
 
-        return _video_io.decode_audio_track(self, max_duration=max_duration)
+        return _video_io.decode_audio_track(self, max_duration=max_duration, start=start)
 
     def summary(self) -> dict[str, Any]:
         return {

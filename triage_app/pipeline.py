@@ -185,41 +185,27 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
         register_checkpoints(settings)  # idempotent; a refused entry is listed in LOAD_ERRORS
     specs = detectors_for(media.kind, disabled=settings.disabled_detectors)
     bounds = audio_segments(media)
-    if bounds:  # a recording longer than the audio detectors' budget: every part is examined
+    if bounds:  # sound longer than the audio detectors' budget: every part is examined
         results = run_segmented(specs, media, bounds, run_detector, progress=progress)
-        unexamined = None
     else:
         results = run_detectors(specs, media, threads=detector_threads(settings.detector_threads),
                                 progress=progress)
-        unexamined = _unexamined(media)
-    verdict: Verdict = ensemble.fuse(results, media.kind,
-                                     unexamined=unexamined[0] if unexamined else None)
+    verdict: Verdict = ensemble.fuse(results, media.kind)
     fused = None
     if media.kind == "image":
         fused = fuse_maps(results, (media.height, media.width))  # type: ignore[union-attr]
     summary = media.summary()
     if bounds:
-        note = segments_note(bounds, float(media.duration))
+        note = segments_note(bounds, float(media.duration), media.kind)
         summary["notes"] = [*summary.get("notes", []), note]
         summary["audio_segments"] = [[round(a, 3), round(b, 3)] for a, b in bounds]
         verdict.method += f"; each detector's score is its highest over {len(bounds)} segments"
-    if unexamined:  # shown with the other media notes: CLI, explanation, Details tab, report
-        summary["notes"] = [*summary.get("notes", []), unexamined[0]]
-        summary["audio_examined_s"] = unexamined[1]  # the GUI shades the rest
     analysis = Analysis(media=summary, verdict=verdict, detectors=results,
                         tool_version=__version__, fused_map=fused)
     if explain:
         analysis.claims = explain_and_validate(analysis, media)
     analysis.runtime = time.perf_counter() - start
     return analysis
-
-
-def _unexamined(media: Media) -> tuple[str, float] | None:
-    try:
-        from detectors.audio._common import unexamined_audio
-    except ImportError:  # audio detectors not installed in this build
-        return None
-    return unexamined_audio(media)
 
 
 def explain_and_validate(analysis: Analysis, media: Media) -> list[Claim]:

@@ -15,9 +15,11 @@ equal consecutive segments no longer than the budget; the signal detectors run o
   segment that failed is named in ``reason`` even when others were judged, so that a failure
   is never hidden behind a merged score.
 
-Detectors that read the file rather than the signal (metadata, content credentials: those that
-also apply to images) run once, on the whole item. Video soundtracks are not segmented: a
-video's audio is decoded to the budget only (``unexamined_audio`` says so).
+A video's soundtrack longer than :data:`detectors.audio._common.VIDEO_AUDIO_BUDGET_S` is read the
+same way, each segment decoded on its own (the container is sought to it), so that an hour of
+sound is never held at once. Detectors that read the file rather than the signal (metadata,
+content credentials: those that also apply to images) and the video detectors run once, on
+the whole item.
 """
 
 from __future__ import annotations
@@ -52,18 +54,25 @@ def segment_bounds(duration: float, budget: float,
     return [(k * step, duration if k == n - 1 else k * step + step + overlap) for k in range(n)]
 
 
-def _budget() -> float | None:
+def _budget(kind: str | None) -> float | None:
     try:
         from detectors.audio import _common
     except ImportError:  # audio detectors not installed in this build
         return None
-    return float(_common.ANALYSIS_BUDGET_S)
+    if kind == "audio":
+        return float(_common.ANALYSIS_BUDGET_S)
+    if kind == "video":
+        return float(_common.VIDEO_AUDIO_BUDGET_S)
+    return None
 
 
 def audio_segments(media: Any) -> list[tuple[float, float]] | None:
-    """The segments an audio file is analysed in, or None when it is analysed whole (it fits
-    the budget, or it is not an audio file)."""
-    budget = _budget() if getattr(media, "kind", None) == "audio" else None
+    """The segments an audio file, or a video's soundtrack, is analysed in; None when it is
+    analysed whole (it fits the budget, or there is no sound)."""
+    kind = getattr(media, "kind", None)
+    if kind == "video" and not getattr(media, "has_audio", False):
+        return None
+    budget = _budget(kind)
     if budget is None:
         return None
     bounds = segment_bounds(float(media.duration), budget)
@@ -71,7 +80,13 @@ def audio_segments(media: Any) -> list[tuple[float, float]] | None:
 
 
 def segment_media(media: Any, start: float, end: float) -> Any:
-    """An ``AudioMedia`` holding ``media``'s samples from ``start`` to ``end`` s (a view)."""
+    """An ``AudioMedia`` of ``media``'s sound from ``start`` to ``end`` s: a view of an audio
+    file's samples (nothing copied), or that piece of a video's soundtrack, decoded alone."""
+    if getattr(media, "kind", None) == "video":
+        piece = media.audio(start=start, max_duration=end - start)
+        if piece is None:
+            raise ValueError("the video has no audio track")
+        return piece
     fs = int(media.sample_rate)
     a, b = int(round(start * fs)), int(round(end * fs))
     return dataclasses.replace(media, samples=media.samples[a:b], notes=[])
@@ -79,8 +94,9 @@ def segment_media(media: Any, start: float, end: float) -> Any:
 
 def is_signal_detector(spec: Any) -> bool:
     """True for detectors that judge the decoded sound (segmented); False for those that read
-    the file (metadata, content credentials), which also apply to images."""
-    return "image" not in spec.modalities
+    the file (metadata, content credentials: they also apply to images) and, for a video, for
+    the video detectors (they judge the pictures, on their own budget)."""
+    return "image" not in spec.modalities and "audio" in spec.modalities
 
 
 def _shift(finding: Finding, offset: float) -> Finding:
@@ -160,15 +176,24 @@ def run_segmented(specs: list[Any], media: Any, bounds: list[tuple[float, float]
     resampled copies are freed before the next."""
     signal = [s for s in specs if is_signal_detector(s)]
     per_spec: dict[str, list[tuple[float, float, DetectorResult]]] = {s.name: [] for s in signal}
-    fs = int(media.sample_rate)
-    # on the sample grid, so that shifted spans land exactly where the segment's samples lie
-    bounds = [(round(a * fs) / fs, round(b * fs) / fs) for a, b in bounds]
+    if media.kind == "audio":
+        fs = int(media.sample_rate)
+        # on the sample grid, so that shifted spans land exactly where the samples lie
+        bounds = [(round(a * fs) / fs, round(b * fs) / fs) for a, b in bounds]
     for k, (a, b) in enumerate(bounds):
-        piece = segment_media(media, a, b)
+        try:
+            piece = segment_media(media, a, b)
+        except Exception as exc:  # noqa: BLE001 -- a soundtrack piece that does not decode
+            for spec in signal:
+                per_spec[spec.name].append((a, b, DetectorResult.error(
+                    spec.name, getattr(spec, "version", ""),
+                    f"this segment's sound could not be decoded: {exc}")))
+            continue
         for spec in signal:
             if progress:
                 progress(f"{spec.name} ({k + 1}/{len(bounds)})")
             per_spec[spec.name].append((a, b, run_one(spec, piece)))
+        del piece  # freed before the next segment is decoded
     out = []
     for spec in specs:
         if spec.name in per_spec:
@@ -180,10 +205,13 @@ def run_segmented(specs: list[Any], media: Any, bounds: list[tuple[float, float]
     return out
 
 
-def segments_note(bounds: list[tuple[float, float]], duration: float) -> str:
-    """The media note of a recording analysed in segments."""
+def segments_note(bounds: list[tuple[float, float]], duration: float,
+                  kind: str = "audio") -> str:
+    """The media note of a recording (or a video's soundtrack) analysed in segments."""
     length = bounds[0][1] - bounds[0][0]
-    return (f"this {clock(duration)} recording was analysed in {len(bounds)} overlapping "
-            f"segments of {clock(length)} (the audio detectors' budget is {clock(_budget())} per "
-            "pass); each detector's score is its highest over the segments, so a false alarm "
-            "somewhere in a long recording is likelier than in one segment")
+    what = "soundtrack" if kind == "video" else "recording"
+    return (f"this {clock(duration)} {what} was analysed in {len(bounds)} overlapping "
+            f"segments of {clock(length)} (the audio detectors' budget is "
+            f"{clock(_budget(kind) or 0.0)} per pass); each audio detector's score is its "
+            f"highest over the segments, so a false alarm somewhere in a long {what} is "
+            "likelier than in one segment")

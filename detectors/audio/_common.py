@@ -19,7 +19,6 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from triage_app.model import Finding, Measurement, TimeSpan
-from triage_app.segments import clock as _clock
 
 #: Rate every analysis runs at after :func:`resample_to`.
 TARGET_FS = 16000
@@ -95,32 +94,6 @@ ANALYSIS_BUDGET_S = 600.0
 _CACHE_ATTR = "_triage_audio_cache"
 
 
-
-
-def unexamined_audio(media: Any) -> tuple[str, float] | None:
-    """``(note, seconds examined)`` when the audio detectors see only the start of ``media``'s
-    sound, else None.
-
-    Every audio detector reads at most the first :data:`ANALYSIS_BUDGET_S` s of what it is
-    given (:data:`VIDEO_AUDIO_BUDGET_S` of a video's soundtrack): a memory and time budget.
-    Beyond it nothing was examined, and an analyst must be told, not left to read "no splice
-    found" as covering an hour-long recording. The pipeline analyses a longer *audio file* in
-    segments (``triage_app.segments``), so in practice this note concerns video soundtracks
-    and direct calls of the detectors.
-    """
-    kind = getattr(media, "kind", None)
-    duration = float(getattr(media, "duration", 0.0) or 0.0)
-    if kind == "audio":
-        budget, what = ANALYSIS_BUDGET_S, "recording"
-    elif kind == "video" and getattr(media, "has_audio", True):
-        budget, what = VIDEO_AUDIO_BUDGET_S, "soundtrack"
-    else:
-        return None
-    if duration <= budget + 0.5:
-        return None
-    return (f"the audio detectors examined the first {_clock(budget)} of this {_clock(duration)} "
-            f"{what} (their budget of {budget:g} s); the remaining {_clock(duration - budget)} "
-            "was not analysed: split the file to examine it", float(budget))
 
 
 def analysis_audio(media: Any, rate: int | None = None

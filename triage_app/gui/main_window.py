@@ -766,6 +766,8 @@ class MainWindow(QMainWindow):
             self._loaded(row)
         elif kind == "audio":
             self.viewer_stack.setCurrentWidget(self.audio_viewer)
+            # analyses stored before long recordings were analysed in segments (2026-12-07)
+            # say how far the audio detectors got; the rest is hatched
             examined = (analysis.media or {}).get("audio_examined_s") if analysis else None
             self.audio_viewer.load(vault, findings, examined_until=examined)
             self._loaded(row)

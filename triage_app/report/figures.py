@@ -276,6 +276,7 @@ def figures_for_item(case: Any, record: dict[str, Any]) -> list[tuple[str, Image
                     out.append(("Soundtrack: flagged spans per detector.", strip))
         elif kind == "audio":
             media = open_media(path)
+            # set by analyses made before long recordings were analysed in segments
             examined = (record.get("media") or {}).get("audio_examined_s")
             out.append(("Spectrogram (0 Hz at the bottom) with flagged spans and bands"
                         + ("; hatched: not analysed (audio budget)." if examined else "."),

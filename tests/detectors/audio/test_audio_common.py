@@ -46,23 +46,3 @@ def test_get_audio_from_media_and_checks():
 def test_logistic_is_safe():
     assert C.logistic(1e9, 0, 1) == 1.0 and C.logistic(-1e9, 0, 1) < 1e-300
     assert C.logistic(3, 3, 1) == 0.5
-
-
-def test_audio_beyond_the_budget_is_said_to_be_unexamined(monkeypatch):
-    # An hour-long WAV was analysed over its first 10 minutes only, and nothing said so.
-    x = np.zeros((16000 * 20, 1), np.float32)
-    media = AudioMedia(path="long.wav", format="WAV", samples=x, sample_rate=16000)
-    assert C.unexamined_audio(media) is None
-    monkeypatch.setattr(C, "ANALYSIS_BUDGET_S", 8.0)
-    note, examined = C.unexamined_audio(media)
-    assert examined == 8.0 and "first 0:08 of this 0:20 recording" in note
-    assert "remaining 0:12 was not analysed" in note
-    assert C._clock(3600) == "1:00:00" and C._clock(599.6) == "10:00"
-    # a video: its soundtrack budget; a silent video has nothing unexamined
-    from types import SimpleNamespace
-
-    monkeypatch.setattr(C, "VIDEO_AUDIO_BUDGET_S", 8.0)
-    clip = SimpleNamespace(kind="video", duration=20.0, has_audio=True)
-    assert "soundtrack" in C.unexamined_audio(clip)[0]
-    assert C.unexamined_audio(SimpleNamespace(kind="video", duration=20.0, has_audio=False)) \
-        is None

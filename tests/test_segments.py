@@ -112,3 +112,13 @@ def test_clock():
     from triage_app.segments import clock
 
     assert clock(3600) == "1:00:00" and clock(599.6) == "10:00" and clock(65) == "1:05"
+
+
+def test_describe_names_the_segment_that_gave_the_score():
+    from triage_app.segments import describe
+
+    parts = [(0.0, 600.0, _found("x", 0.1, 1.0, 2.0)), (590.0, 1200.0, _found("x", 0.8, 3.0, 4.0)),
+             (1190.0, 1800.0, DetectorResult.not_applicable("x", "1", "no speech"))]
+    text = describe(merge_results(parts).extras)
+    assert text == "highest in 9:50-20:00, segment 2 of 3 (scores 0.10, 0.80, n/a)"
+    assert describe({}) is None and describe(None) is None

@@ -205,6 +205,23 @@ def run_segmented(specs: list[Any], media: Any, bounds: list[tuple[float, float]
     return out
 
 
+def describe(extras: dict[str, Any] | None) -> str | None:
+    """One line on a merged result's segments (for a tooltip or a report cell), e.g.
+    ``highest in 43:38-52:21, segment 6 of 7 (scores 0.00, 0.00, 0.00, 0.00, 0.00, 0.85,
+    0.00)``; None for a result that was not merged from segments."""
+    table = (extras or {}).get("segments")
+    if not table:
+        return None
+    scores = ", ".join(f"{row['score']:.2f}" if "score" in row else "n/a" for row in table)
+    top = (extras or {}).get("highest_segment")
+    if not top:
+        return f"{len(table)} segments (scores {scores})"
+    k = next((i for i, row in enumerate(table)
+              if abs(row["start"] - top[0]) < 1e-3 and abs(row["end"] - top[1]) < 1e-3), None)
+    where = f", segment {k + 1} of {len(table)}" if k is not None else f" of {len(table)} segments"
+    return f"highest in {clock(top[0])}-{clock(top[1])}{where} (scores {scores})"
+
+
 def segments_note(bounds: list[tuple[float, float]], duration: float,
                   kind: str = "audio") -> str:
     """The media note of a recording (or a video's soundtrack) analysed in segments."""

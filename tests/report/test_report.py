@@ -184,3 +184,47 @@ def test_audio_figure_greys_what_the_audio_detectors_did_not_examine():
     left, right = slice(50, 240), slice(260, 450)  # the picture starts after a 50 px axis
     assert np.abs(plain[:100, left] - shaded[:100, left]).max() == 0
     assert np.abs(plain[:100, right] - shaded[:100, right]).mean() > 10
+
+
+def test_report_names_the_segment_that_gave_each_score(tmp_path: Path, monkeypatch) -> None:
+    """A long recording is analysed in segments; the report says, per detector, which one
+    gave the score (an examiner must be able to find it), in the PDF and the sidecar."""
+    import subprocess
+
+    import soundfile as sf
+
+    from detectors.audio import _common as C
+    from triage_app.case.store import Case
+    from triage_app.media import open_media
+    from triage_app.pipeline import analyze
+    from triage_app.report.content import item_record
+    from triage_app.settings import Settings
+
+    monkeypatch.setattr(C, "ANALYSIS_BUDGET_S", 5.0)
+    media = tmp_path / "media"
+    media.mkdir()
+    sr = 16000
+    t = np.arange(12 * sr) / sr
+    x = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    x[9 * sr:int(9.5 * sr)] = 0.0
+    sf.write(media / "long.wav", x.astype(np.float32), sr, subtype="PCM_16")
+    case_dir = tmp_path / "s.triage"
+    case = Case.create(case_dir, examiner="Test Examiner")  # in this process: the budget holds
+    try:
+        item = case.add_evidence(media / "long.wav")
+        analysis = analyze(open_media(case.evidence_path(item.sha256)), settings=Settings())
+        case.record_analysis(item.sha256, analysis)
+        rec = item_record(case, item.sha256)
+    finally:
+        case.close()
+    rows = {d["name"]: d for d in rec["detectors"]}
+    assert rows["metadata"]["segments"] is None
+    assert rows["digital_silence"]["segments"].startswith("highest in 0:07-0:12, segment 3 of 3")
+    out = tmp_path / "r.pdf"
+    assert main(["report", str(case_dir), "--out", str(out)]) == 0
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                              text=True).stdout
+        assert "segment 3 of 3" in text
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert any(d.get("segments") for d in sidecar["items"][0]["detectors"])

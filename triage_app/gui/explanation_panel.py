@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeade
 from triage_app.gui.queue_model import VERDICT_COLORS, verdict_text
 from triage_app.gui.workers import run_task
 from triage_app.model import Analysis, Claim
+from triage_app.segments import describe as describe_segments
 
 STATUS_COLORS = {
     "grounded": QColor(30, 150, 70),
@@ -235,6 +236,11 @@ class ExplanationPanel(QWidget):
             name = QTableWidgetItem(d.name)
             tip = f"{d.name} {d.version}"
             if d.status == "ok":
+                parts = describe_segments(d.extras)
+                if parts:  # a long recording: which segment gave the score
+                    tip += "\n" + parts
+                if d.reason:  # e.g. a segment that failed while the others were judged
+                    tip += "\n" + d.reason
                 self.detectors.setItem(r, 0, name)
                 self.detectors.setCellWidget(r, 1, BarWidget(d.score, text=f"{d.score:.2f}"))
                 c = contribs.get(d.name)

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from triage_app import __version__
+from triage_app.segments import describe as describe_segments
 
 SCHEMA = "deepfake-triage/report/1"
 
@@ -46,6 +47,7 @@ def item_record(case: Any, sha256: str) -> dict[str, Any]:
                 "name": d["name"], "version": d["version"], "status": d["status"],
                 "score": d["score"], "reason": d["reason"], "params": d.get("params", {}),
                 "runtime": d.get("runtime"), "contribution": contributions.get(d["name"]),
+                "segments": describe_segments(d.get("extras")),
             })
     return {
         "sha256": sha256,

@@ -204,7 +204,8 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
                                    if not isinstance(v, (dict, list)))
                 rows.append([d["name"], d["version"], d["status"], _fmt_p(d.get("score")),
                              "-" if d.get("contribution") is None else f"{d['contribution']:+.2f}",
-                             (d.get("reason") + ". " if d.get("reason") else "") + params])
+                             (d.get("reason") + ". " if d.get("reason") else "")
+                             + (d["segments"] + ". " if d.get("segments") else "") + params])
             story.append(_table(rows, [38 * mm, 13 * mm, 22 * mm, 12 * mm, 20 * mm,
                                        width - 105 * mm], st))
         story.append(_p("Explanation", st["h3"]))

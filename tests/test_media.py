@@ -853,12 +853,16 @@ def test_a_soundtrack_is_read_from_an_offset_exactly_as_the_whole_decode(tmp_pat
     t = np.arange(fs * 12) / fs
     chirp = 0.3 * np.sin(2 * np.pi * (200 + 50 * t) * t)
     frames = [np.full((48, 64, 3), i % 255, np.uint8) for i in range(120)]
-    media = open_media(make_video(tmp_path / "v.mp4", frames, 10, audio=chirp, audio_sr=fs))
-    whole = media.audio().samples[:, 0]
-    for start in (0.0, 3.3, 7.1667):
-        piece = media.audio(start=start, max_duration=2.0).samples[:, 0]
-        i = int(round(start * fs))
-        assert piece.size == 2 * fs
-        assert np.abs(piece - whole[i:i + piece.size]).max() < 1e-6
-    tail = media.audio(start=11.0, max_duration=5.0).samples[:, 0]  # to the end
-    assert np.abs(tail - whole[11 * fs:]).max() < 1e-6
+    # MPEG-TS: its AAC priming wraps the 33-bit timestamps, so the seek cannot be trusted and
+    # the piece is decoded from the beginning (a piece of it came back empty)
+    for name, fmt in (("v.mp4", None), ("v.ts", "mpegts")):
+        media = open_media(make_video(tmp_path / name, frames, 10, audio=chirp, audio_sr=fs,
+                                      container_format=fmt))
+        whole = media.audio().samples[:, 0]
+        for start in (0.0, 3.3, 7.1667):
+            piece = media.audio(start=start, max_duration=2.0).samples[:, 0]
+            i = int(round(start * fs))
+            assert piece.size == 2 * fs, name
+            assert np.abs(piece - whole[i:i + piece.size]).max() < 1e-6, name
+        tail = media.audio(start=11.0, max_duration=5.0).samples[:, 0]  # to the end
+        assert np.abs(tail - whole[11 * fs:]).max() < 1e-6, name

@@ -564,8 +564,14 @@ def _check_complete(video: VideoMedia, decoded: int, last_time: float | None) ->
 # --------------------------------------------------------------------------- audio
 
 
+class SeekMissed(Exception):
+    """A seek into an audio stream did not land where its timestamps said (or the container
+    cannot seek): the piece is decoded from the beginning instead."""
+
+
 def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | None,
-                        notes: list[str], start: float = 0.0) -> tuple[np.ndarray, int]:
+                        notes: list[str], start: float = 0.0,
+                        seek: bool = True) -> tuple[np.ndarray, int]:
     """Decode ``stream`` to float32 (n, channels) at its own rate; stop after ``max_seconds``.
 
     ``start``: begin this many seconds into the stream (after its first frame): the container
@@ -573,7 +579,9 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
     long soundtrack can be read piece by piece without decoding what comes before. The piece
     starts where the whole decode has that time to the precision of the container's
     timestamps (sample-exact in MP4 and MOV, 1 ms in Matroska/WebM); empty when the track
-    ends before ``start``.
+    ends before ``start``. Where the seek cannot be trusted it raises :class:`SeekMissed`,
+    and ``seek=False`` decodes from the beginning and drops the first ``start`` s (slower,
+    same samples as the whole decode).
 
     A decoding failure after some audio decoded adds a note and returns what decoded; a
     failure before any audio raises :class:`CorruptFileError`.
@@ -606,24 +614,30 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
             total += arr.shape[1]
 
     last_t = 0.0
-    lead = 0  # samples decoded before ``start`` (dropped)
+    # samples decoded before ``start`` (dropped): known at once when decoding from the
+    # beginning, from the first frame's time after a seek
+    lead = int(round(start * rate)) if start > 0 and not seek else 0
     origin = float(stream.start_time * stream.time_base) if stream.start_time is not None \
         and stream.time_base is not None else 0.0
-    if start > 0:
+    if start > 0 and seek:
         try:
             # a second early: a decoder's first frame after a seek lacks its overlap with
             # the frame before (AAC, MP3, Opus) and is dropped with the rest of the lead
             container.seek(int((origin + max(0.0, start - 1.0)) / stream.time_base),
                            stream=stream, backward=True)
-        except Exception:  # noqa: BLE001 -- not seekable: decode from the start, drop the lead
-            pass
+        except Exception:  # noqa: BLE001 -- not seekable: decode from the beginning
+            raise SeekMissed("the container cannot seek") from None
     first = True
     try:
         for frame in container.decode(stream):
             if frame.time is not None:
                 last_t = float(frame.time)
-            if first and start > 0:
-                at = last_t - origin if frame.time is not None else 0.0
+            if first and start > 0 and seek:
+                at = last_t - origin if frame.time is not None else None
+                # landed where asked (a second early, or up to a few seconds before the
+                # nearest sync point)? Timestamps that wrap (MPEG-TS priming) or lie do not
+                if at is None or not start - 6.0 <= at <= start + 0.05:
+                    raise SeekMissed(f"the seek landed at {at} s for {start:g} s")
                 lead = max(0, int(round((start - at) * rate)))
             first = False
             add(resampler.resample(frame))
@@ -633,6 +647,8 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
                 break
         else:
             add(resampler.resample(None))
+    except SeekMissed:
+        raise
     except Exception as exc:  # noqa: BLE001 -- FFmpeg errors of every kind
         if total == 0:
             raise CorruptFileError(
@@ -659,8 +675,14 @@ def decode_audio_track(video: VideoMedia, *, max_duration: float | None = None,
             raise UnsupportedFormatError(f"{video.format} has no audio track")
         a = c.streams.audio[0]
         notes = [f"audio track of the {video.format} video"]
-        samples, rate = decode_audio_stream(c, a, max_seconds=max_duration, notes=notes,
-                                            start=start)
+        try:
+            samples, rate = decode_audio_stream(c, a, max_seconds=max_duration, notes=notes,
+                                                start=start)
+        except SeekMissed:
+            with av_container(video.path, video.format) as c2:
+                samples, rate = decode_audio_stream(c2, c2.streams.audio[0],
+                                                    max_seconds=max_duration, notes=notes,
+                                                    start=start, seek=False)
         return AudioMedia(path=video.path, format=video.format, samples=samples,
                           sample_rate=rate, codec=codec_name(a), bit_depth="",
                           size=video.size, tags={**_tags(c.metadata), **_tags(a.metadata)},

@@ -144,3 +144,23 @@ def test_printed_names_that_are_not_utf8_show_their_bytes_escaped(capsys):
 
     _print("1/1 likely_authentic 0.03 /in/caf\udce9.jpg")
     assert capsys.readouterr().out.strip().endswith("/in/caf\\xe9.jpg")
+
+
+def test_analyze_says_which_segment_gave_a_long_recordings_scores(tmp_path: Path, monkeypatch,
+                                                                   capsys) -> None:
+    import soundfile as sf
+
+    from detectors.audio import _common as C
+
+    monkeypatch.setattr(C, "ANALYSIS_BUDGET_S", 5.0)
+    sr = 16000
+    t = np.arange(12 * sr) / sr
+    x = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    x[9 * sr:int(9.5 * sr)] = 0.0
+    p = tmp_path / "long.wav"
+    sf.write(p, x.astype(np.float32), sr, subtype="PCM_16")
+    assert main(["analyze", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "analysed in 3 overlapping segments" in out
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("digital_silence"))
+    assert "highest in 0:07-0:12, segment 3 of 3" in line

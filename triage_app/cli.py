@@ -105,8 +105,11 @@ def _print_outcome(outcome: Any, map_path: str | None) -> None:
     for note in m.get("notes") or []:
         _print(f"  note     {note}")
     _print(f"  verdict  {a.verdict.label}  p={_fmt_prob(a.verdict.probability)}")
+    from triage_app.segments import describe as describe_segments
+
     for d in a.detectors:
-        extra = d.reason or ""
+        # a long recording: which segment gave the score
+        extra = "; ".join(t for t in (d.reason, describe_segments(d.extras)) if t)
         _print(f"    {d.name:<28} {d.status:<15} {_fmt_prob(d.score)}  {extra}")
     for c in a.claims:
         _print(f"  [{c.status}] {c.text}")

@@ -67,9 +67,9 @@ def get_audio(media: Any, *, max_duration: float | None = None,
         audio = media.audio(max_duration=budget)
         if audio is None:
             return None, 0, "no audio track"
-        arr, fs = np.asarray(audio.samples, dtype=np.float64), int(audio.sample_rate)
+        arr, fs = np.asarray(audio.samples), int(audio.sample_rate)
     elif kind == "audio":
-        arr, fs = np.asarray(media.samples, dtype=np.float64), int(media.sample_rate)
+        arr, fs = np.asarray(media.samples), int(media.sample_rate)
     else:
         return None, 0, f"not audio or video media ({kind or type(media).__name__})"
     if arr.ndim == 1:
@@ -77,15 +77,21 @@ def get_audio(media: Any, *, max_duration: float | None = None,
     fs = int(fs)
     if fs <= 0 or arr.size == 0:
         return None, fs, "no audio samples"
+    # cut to the budget before any copy: converting a whole hour to float64 first cost
+    # seconds and a gigabyte
     if max_duration is not None:
         arr = arr[: int(round(max_duration * fs))]
-    if not np.all(np.isfinite(arr)):
-        arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=-1.0)
     if arr.shape[0] < MIN_DURATION_S * fs:
         return None, fs, f"audio too short ({arr.shape[0] / fs:.2f} s < {MIN_DURATION_S} s)"
     if channels == "mono":
-        return arr.mean(axis=1), fs, None
-    return arr, fs, None
+        # the channel mean accumulated in float64 directly (no (n, channels) float64 copy)
+        out = arr[:, 0].astype(np.float64) if arr.shape[1] == 1 else \
+            arr.mean(axis=1, dtype=np.float64)
+    else:
+        out = arr.astype(np.float64)
+    if not np.all(np.isfinite(out)):
+        out = np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=-1.0)
+    return out, fs, None
 
 
 #: Every detector analyses at most this much of a file (from the start), the stated budget.

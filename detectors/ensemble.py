@@ -135,8 +135,9 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
          model: FusionModel | None = None, unexamined: str | None = None) -> Verdict:
     """Fuse detector results into a :class:`Verdict` with each detector's contribution.
 
-    ``unexamined``: what part of the item no detector looked at (an audio file beyond the
-    analysis budget), if any; an audio item so described is not called likely authentic.
+    ``unexamined``: what part of the item no detector looked at, if any, for a caller that
+    analysed only part of it; an audio item so described is not called likely authentic.
+    (The pipeline examines long recordings whole, in segments, and passes none.)
 
     A contribution is the detector's share of the pooled log-odds (positive pushes towards
     manipulated), so that the GUI and the report can show who drove the verdict.

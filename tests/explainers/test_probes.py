@@ -238,3 +238,18 @@ def test_double_jpeg_probe(tmp_path):
     assert r.found is True and r.measurement["dct_histogram_oscillation"] > 0.4
     assert P.probe_double_compression(load_media(tmp_path / "single.jpg"), Target()).found is False
     assert P.probe_double_compression(image_media(scene()), Target()).found is None  # not a JPEG
+
+
+def test_room_tone_levels_read_in_blocks_equal_the_whole_mix():
+    """The digital-silence probe reads a long recording's frame levels a block at a time (an
+    hour of stereo was mixed down and squared whole); block edges must not change them."""
+    from triage_app.media import AudioMedia
+
+    rng = np.random.default_rng(0)
+    st = rng.normal(0, 0.1, (10_007, 2)).astype(np.float32)
+    media = AudioMedia(path="x.wav", format="WAV", samples=st, sample_rate=8000)
+    whole = P._frames_rms(st.mean(axis=1, dtype=np.float64), 80)
+    blocked = P._frames_rms_of(media, 80, block=333)  # blocks of 4 frames, ragged end
+    assert blocked.shape == whole.shape == (125,)
+    assert np.allclose(blocked, whole, rtol=1e-12)
+    assert np.allclose(P._mono_between(media, 5, 9), st[5:9].mean(axis=1))

@@ -987,8 +987,7 @@ def _span(audio: Any, target: Target, pad: float = 0.0) -> tuple[np.ndarray, int
         start, end = start - 0.5, end + 0.5
     start, end = max(0.0, start - pad), min(dur, end + pad)
     # the span's samples only: a whole hour in float64 was 1.3 GB per probe
-    x = np.asarray(audio.samples[int(start * sr):int(end * sr)], np.float64).mean(axis=1)
-    return x, sr, start, end
+    return _mono_between(audio, int(start * sr), int(end * sr)), sr, start, end
 
 
 def probe_clipping(media: Any, target: Target) -> ProbeResult:

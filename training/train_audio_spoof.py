@@ -477,6 +477,20 @@ def collect_utterances(corpus: Path, *, featurize, cache: Path | None, seed: int
     return utts + codec_copies + channel_copies, manifest_lines
 
 
+def shipped_lfcc_utterances(corpus: Path, cache: Path | None, *,
+                            codec_augment: bool) -> list[Utt]:
+    """The shipped model's utterances (seed 0, first 15 s, 60 espeak-ng and 40 Festival jobs)
+    with its LFCC front end (0-8 kHz, 60 filters, 40 cepstra, no phase features): the data
+    that ``training/try_spoof_*.py`` compare other models on."""
+    def featurize(x: np.ndarray, fs: int):
+        return S.speech_frames(x, fs, fmax=8000.0, n_filters=60, n_ceps=40, phase=False)[:2]
+
+    utts, _ = collect_utterances(corpus, featurize=featurize, cache=cache, seed=0,
+                                 max_seconds=15.0, tts_utterances=60, festival_utterances=40,
+                                 codec_augment=codec_augment)
+    return utts
+
+
 def channel_report(utts: Sequence[Utt], oof: np.ndarray,
                    oof_channel: dict[str, dict[str, float]]) -> dict[str, dict]:
     """EER/AUC of the held-out scores after each channel, next to the same items' clean

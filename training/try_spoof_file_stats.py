@@ -29,8 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from detectors.audio import spoof_lfcc as S  # noqa: E402
-from training.train_audio_spoof import collect_utterances, eer_auc  # noqa: E402
+from training.train_audio_spoof import eer_auc, shipped_lfcc_utterances  # noqa: E402
 
 
 def cepstral_spread(frames: np.ndarray, dims: int) -> np.ndarray:
@@ -58,13 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gmm-report", required=True, help="train_audio_spoof.py --report output")
     args = ap.parse_args(argv)
 
-    def featurize(x, fs):
-        return S.speech_frames(x, fs, fmax=8000.0, n_filters=60, n_ceps=40, phase=False)[:2]
-
-    utts, _ = collect_utterances(Path(args.corpus), featurize=featurize,
-                                 cache=Path(args.cache) if args.cache else None, seed=0,
-                                 max_seconds=15.0, tts_utterances=60, festival_utterances=40,
-                                 codec_augment=False)
+    utts = shipped_lfcc_utterances(Path(args.corpus), Path(args.cache) if args.cache else None,
+                                   codec_augment=False)
     oof = json.loads(Path(args.gmm_report).read_text())["oof"]
     utts = [u for u in utts if u.key in oof and u.feats is not None]
     y = np.array([u.label for u in utts])

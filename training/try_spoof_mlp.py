@@ -25,8 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from detectors.audio import spoof_lfcc as S  # noqa: E402
-from training.train_audio_spoof import (collect_utterances, subset_figures,  # noqa: E402
+from training.train_audio_spoof import (shipped_lfcc_utterances, subset_figures,  # noqa: E402
                                         with_gmm_figures)
 
 
@@ -53,13 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     torch = _torch.torch()
     t0 = time.perf_counter()
 
-    def featurize(x, fs):
-        return S.speech_frames(x, fs, fmax=8000.0, n_filters=60, n_ceps=40, phase=False)[:2]
-
-    utts, _ = collect_utterances(Path(args.corpus), featurize=featurize,
-                                 cache=Path(args.cache) if args.cache else None, seed=0,
-                                 max_seconds=15.0, tts_utterances=60, festival_utterances=40,
-                                 codec_augment=True)
+    utts = shipped_lfcc_utterances(Path(args.corpus), Path(args.cache) if args.cache else None,
+                                   codec_augment=True)
     utts = [u for u in utts if u.feats is not None and len(u.feats) >= 20]
     frames = {u.key: stack_context(u.feats, args.context).astype(np.float32) for u in utts}
     rng = np.random.default_rng(args.seed)

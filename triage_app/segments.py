@@ -34,7 +34,6 @@ from triage_app.model import DetectorResult, Finding, TimeSpan
 #: segment: the detectors' own truncation loses 0.3 s at most).
 SLACK_S = 0.5
 
-
 #: Consecutive segments overlap by this much: most detectors ignore what lies at the very
 #: edge of what they are given (silence "inside speech", a noise-floor jump with a second of
 #: context either side), so without it a splice exactly at a boundary was missed.
@@ -106,23 +105,23 @@ def _shift(finding: Finding, offset: float) -> Finding:
     return dataclasses.replace(finding, location=loc)
 
 
+def _same_stretch(f: Finding, g: Finding) -> bool:
+    """Same artifact on time spans that overlap by more than half the shorter one."""
+    a, b = f.location, g.location
+    if f.artifact != g.artifact or not (isinstance(a, TimeSpan) and isinstance(b, TimeSpan)):
+        return False
+    inter = min(a.end, b.end) - max(a.start, b.start)
+    shorter = min(a.end - a.start, b.end - b.start)
+    return inter > 0.5 * shorter if shorter > 0 else inter >= 0
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """Findings of two overlapping segments on the same stretch (same artifact, time spans that
-    overlap by more than half the shorter one) counted once: the stronger is kept."""
+    """Findings of two overlapping segments on the same stretch counted once: the stronger
+    is kept, in the original order."""
     kept: list[Finding] = []
     for f in sorted(findings, key=lambda g: -g.strength):
-        loc = f.location
-        if isinstance(loc, TimeSpan):
-            def same(g: Finding) -> bool:
-                o = g.location
-                if g.artifact != f.artifact or not isinstance(o, TimeSpan):
-                    return False
-                inter = min(o.end, loc.end) - max(o.start, loc.start)
-                shorter = min(o.end - o.start, loc.end - loc.start)
-                return inter > 0.5 * shorter if shorter > 0 else inter >= 0
-            if any(same(g) for g in kept):
-                continue
-        kept.append(f)
+        if not any(_same_stretch(f, g) for g in kept):
+            kept.append(f)
     order = {id(f): i for i, f in enumerate(findings)}
     return sorted(kept, key=lambda g: order[id(g)])
 

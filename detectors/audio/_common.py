@@ -100,8 +100,6 @@ ANALYSIS_BUDGET_S = 600.0
 _CACHE_ATTR = "_triage_audio_cache"
 
 
-
-
 def analysis_audio(media: Any, rate: int | None = None
                    ) -> tuple[np.ndarray | None, int, str | None]:
     """Mono float64 audio of the first :data:`ANALYSIS_BUDGET_S` s, at ``rate`` (None = native).

@@ -63,10 +63,19 @@ class DetectorSpec:
     map_weight: float = 1.0
     weight_files: tuple[str, ...] = ()
     origin: str = "builtin"
+    # How a recording analysed in segments combines this detector's segment scores
+    # (``triage_app.segments``): "max" for a trace that is an event, one is enough (a silence,
+    # a cut, a click); "mean" (of the log-odds) for a property of the whole voice or channel
+    # (a synthetic voice, a vocoder's band), where the maximum over many segments would only
+    # collect false alarms.
+    segment_pooling: str = "max"
 
     def applies_to(self, modality: str) -> bool:
         return modality in self.modalities
 
+
+#: The ways segment scores can combine (see ``DetectorSpec.segment_pooling``).
+SEGMENT_POOLINGS = ("max", "mean")
 
 _REGISTRY: dict[str, DetectorSpec] = {}
 #: Modules or plug-ins that failed to import, with the error: `triage models` shows them.
@@ -87,8 +96,13 @@ def detector(
     localizes: bool = False,
     map_weight: float = 1.0,
     weight_files: Iterable[str] = (),
+    segment_pooling: str = "max",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator that registers ``fn`` as a detector under ``name``."""
+
+    if segment_pooling not in SEGMENT_POOLINGS:
+        raise ValueError(f"segment_pooling must be one of {SEGMENT_POOLINGS}, "
+                         f"not {segment_pooling!r}")
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         register(DetectorSpec(
@@ -97,6 +111,7 @@ def detector(
             params=dict(params or {}), localizes=localizes, map_weight=map_weight,
             weight_files=tuple(_absolute(w) for w in weight_files),
             origin="builtin" if fn.__module__.startswith("detectors.") else fn.__module__,
+            segment_pooling=segment_pooling,
         ))
         return fn
 

@@ -152,7 +152,9 @@ def test_a_recording_longer_than_the_audio_budget_is_analysed_in_segments(tmp_pa
     assert a.media["audio_segments"] == [[0.0, 4.833], [3.583, 8.417], [7.167, 12.0]]
     assert "audio_examined_s" not in a.media  # nothing left unexamined
     assert any("analysed in 3 overlapping segments of 0:05" in n for n in a.media["notes"])
-    assert a.verdict.method.endswith("each detector's score is its highest over 3 segments")
+    assert a.verdict.method.endswith("3 segments: an event detector's score is its highest "
+                                     "segment's, a voice or channel detector's the mean of its "
+                                     "segments' log-odds")
     silence = next(r for r in a.detectors if r.name == "digital_silence")
     scores = [s["score"] for s in silence.extras["segments"]]
     assert scores[0] == scores[1] == 0.0 < scores[2] == round(silence.score, 4)

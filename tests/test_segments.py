@@ -122,3 +122,51 @@ def test_describe_names_the_segment_that_gave_the_score():
     text = describe(merge_results(parts).extras)
     assert text == "highest in 9:50-20:00, segment 2 of 3 (scores 0.10, 0.80, n/a)"
     assert describe({}) is None and describe(None) is None
+
+
+def test_mean_pooling_averages_the_segments_log_odds():
+    """A voice detector's false alarm in one segment of many used to become the file's score;
+    with mean pooling the file scores what its segments say together."""
+    parts = [(0.0, 600.0, _found("x", 0.9, 1.0, 2.0)), (590.0, 1200.0, _found("x", 0.1, 3.0, 4.0)),
+             (1190.0, 1800.0, _found("x", 0.5, 5.0, 6.0)),
+             (1790.0, 2400.0, DetectorResult.not_applicable("x", "1", "no speech"))]
+    r = merge_results(parts, "mean")
+    assert r.status == "ok" and r.score == pytest.approx(0.5)  # logit 0.9 and 0.1 cancel
+    assert r.extras["segment_pooling"] == "mean" and r.extras["own"] == 0.9
+    assert r.extras["highest_segment"] == [0.0, 600.0]
+    assert len(r.findings) == 3  # every segment's findings are kept, wherever the mean lies
+    assert merge_results(parts[1:3], "mean").score == pytest.approx(0.25)
+    assert merge_results(parts, "max").score == 0.9
+    with pytest.raises(ValueError, match="unknown segment pooling"):
+        merge_results(parts, "median")
+
+
+def test_describe_says_when_the_score_is_a_mean():
+    from triage_app.segments import describe
+
+    parts = [(0.0, 600.0, _found("x", 0.1, 1.0, 2.0)), (590.0, 1200.0, _found("x", 0.8, 3.0, 4.0))]
+    assert describe(merge_results(parts, "mean").extras) == (
+        "mean log-odds of 2 segments; highest in 9:50-20:00, segment 2 of 2 (scores 0.10, 0.80)")
+
+
+def test_run_segmented_pools_each_detector_as_it_declares():
+    media = AudioMedia(path="/x.wav", format="WAV", samples=np.zeros((16000 * 10, 1), np.float32),
+                       sample_rate=16000)
+    scores = iter([0.9, 0.9, 0.1, 0.1])
+
+    def run_one(spec, m):
+        return DetectorResult(name=spec.name, version="1", status="ok", score=next(scores))
+
+    specs = [SimpleNamespace(name="voice", modalities=("audio",), segment_pooling="mean"),
+             SimpleNamespace(name="event", modalities=("audio",))]  # no declaration: max
+    voice, event = run_segmented(specs, media, [(0.0, 5.0), (5.0, 10.0)], run_one)
+    assert voice.score == pytest.approx(0.5) and event.score == 0.9
+
+
+def test_the_voice_detectors_pool_by_mean_and_the_event_detectors_by_max():
+    from detectors.registry import detectors_for
+
+    pooling = {s.name: s.segment_pooling for s in detectors_for("audio")}
+    assert {pooling[n] for n in ("spoof_lfcc", "vocoder_band_limit", "unnatural_prosody")} == \
+        {"mean"}
+    assert {pooling[n] for n in ("digital_silence", "audio_splice", "clipping", "pops")} == {"max"}

@@ -199,7 +199,9 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
         note = segments_note(bounds, float(media.duration), media.kind)
         summary["notes"] = [*summary.get("notes", []), note]
         summary["audio_segments"] = [[round(a, 3), round(b, 3)] for a, b in bounds]
-        verdict.method += f"; each detector's score is its highest over {len(bounds)} segments"
+        verdict.method += (f"; {len(bounds)} segments: an event detector's score is its "
+                           "highest segment's, a voice or channel detector's the mean of its "
+                           "segments' log-odds")
     analysis = Analysis(media=summary, verdict=verdict, detectors=results,
                         tool_version=__version__, fused_map=fused)
     if explain:

@@ -99,6 +99,7 @@ def _peak_prominence(psd_db: np.ndarray, freqs: np.ndarray, f: float) -> float:
 
 
 @detector(name="vocoder_band_limit", version=VERSION, modalities=("audio", "video"),
+          segment_pooling="mean",  # a property of the voice or channel
           method="long-term spectrum cutoff frequency, drop and transition width, against "
                  "sample-rate and codec low-pass explanations; upsampling tone peaks",
           reference="Odena, Dumoulin & Olah (2016), 'Deconvolution and checkerboard artifacts', "

@@ -30,6 +30,7 @@ RHYTHM_AC_MAX = 0.7       # energy-envelope autocorrelation at the syllable lag
 
 
 @detector(name="unnatural_prosody", version=VERSION, modalities=("audio", "video"),
+          segment_pooling="mean",  # a property of the voice or channel
           method="F0 range (semitone SD), frame-level F0 micro-perturbation and energy-rhythm "
                  "periodicity over voiced speech, against human ranges",
           reference="Traunmueller & Eriksson (1995), 'The frequency range of the voice "

@@ -475,6 +475,7 @@ def _budgeted(x: np.ndarray, fs: int) -> list[tuple[float, np.ndarray]]:
 
 
 @detector(name="spoof_lfcc", version=VERSION, modalities=("audio", "video"),
+          segment_pooling="mean",  # a property of the voice or channel
           method="LFCC (0-8 kHz in the shipped model, deltas, CMN) scored by bona fide and "
                  "spoof GMMs (and a text-to-speech GMM where the model has one); calibrated "
                  "log-likelihood ratio, per-second windows located in time",

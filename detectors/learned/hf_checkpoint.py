@@ -356,7 +356,9 @@ def checkpoint_spec(entry: dict[str, Any]) -> DetectorSpec:
                "the label map are ignored.",
         artifacts=(), params=cp.params(), localizes=False, map_weight=0.0,
         weight_files=tuple(str(cp.path / f) for f in sorted(cp.weights)),
-        origin=f"checkpoint:{cp.path}")
+        origin=f"checkpoint:{cp.path}",
+        # a classifier of the whole voice (its windows are averaged too), not of an event
+        segment_pooling="mean")
 
 
 # --------------------------------------------------------------------------- registration

@@ -46,3 +46,11 @@ def test_detector_answers_under_its_registered_name(spec, samples) -> None:
         assert (result.name, result.version) == (spec.name, spec.version)
         assert result.status in ("ok", "not_applicable")
         assert result.status == "ok" or result.reason
+
+
+def test_an_unknown_segment_pooling_is_refused() -> None:
+    from detectors.registry import detector
+
+    with pytest.raises(ValueError, match="segment_pooling must be one of"):
+        detector(name="x", version="1", modalities=("audio",), method="m", reference="r",
+                 segment_pooling="median")

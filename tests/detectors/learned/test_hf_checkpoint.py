@@ -129,6 +129,8 @@ def test_audio_checkpoint_resamples_and_scores(w2v_dir):
         {"path": str(w2v_dir), "modality": "audio",
          "label_map": {"spoof": "manipulated", "bonafide": "authentic"}}]))
     assert [s.name for s in specs] == ["hf:tiny-w2v"]
+    # a whole-voice classifier: a long recording's segments are averaged, not maxed
+    assert specs[0].segment_pooling == "mean"
     sr = 22050
     t = np.arange(int(1.5 * sr)) / sr
     x = (0.3 * np.sin(2 * np.pi * 220 * t)

@@ -329,6 +329,28 @@ def test_audio_beyond_the_analysis_budget_is_shaded(qtbot, window, analysed_case
     assert any(c != before for c in after)
 
 
+def test_the_segments_of_a_long_recording_are_bracketed(qtbot, window, analysed_case):
+    """A long recording is analysed in overlapping segments; the viewer showed none of it, so
+    an analyst could not tell which stretch a detector's per-segment score belongs to."""
+    open_case(qtbot, window, analysed_case["path"])
+    window.select_sha(analysed_case["audio"])
+    wait_idle(qtbot, window)
+    av = window.audio_viewer
+    assert av.view.segments == []  # 1.5 s: analysed whole, nothing drawn
+    before = av.view.grab().toImage()
+    av.load(av.path, [], segments=[[0.0, 0.8], [0.7, 1.5]])
+    qtbot.waitUntil(lambda: not av.loading, timeout=15000)
+    view = av.view
+    assert view.segments == [(0.0, 0.8), (0.7, 1.5)]
+    first, second = view.segment_rect(0), view.segment_rect(1)
+    assert first.top() != second.top() and first.right() > second.left()  # the overlap shows
+    assert view.segment_at(second.center()) == 1 and view.segment_at(first.center()) == 0
+    assert view.segment_tooltip(1).startswith("Segment 2 of 2: 0:00.700-0:01.500. Each audio")
+    after = view.grab().toImage()
+    x, y = int(first.left()) + 1, int(first.bottom())
+    assert after.pixelColor(x + 5, y) != before.pixelColor(x + 5, y)
+
+
 # ------------------------------------------------------------------ rationale, verify, report
 
 

@@ -118,6 +118,8 @@ class AudioView(QWidget):
         self.spans: list[AudioSpan] = []
         # Time from which no audio detector looked (the analysis budget), None = all examined.
         self.examined_until: float | None = None
+        # The segments a long recording was analysed in ((start, end) s), [] = analysed whole.
+        self.segments: list[tuple[float, float]] = []
         self.cursor = 0.0
         self.highlight: AudioSpan | None = None
         self.message = self.tr("No audio")
@@ -128,7 +130,8 @@ class AudioView(QWidget):
         return QSize(800, 420)
 
     def set_data(self, data: dict[str, Any] | None, spans: list[AudioSpan], *,
-                 examined_until: float | None = None) -> None:
+                 examined_until: float | None = None,
+                 segments: list[tuple[float, float]] | None = None) -> None:
         if data is None:
             self.envelope, self.spectrogram, self.duration, self.nyquist = None, None, 0.0, 0.0
         else:
@@ -138,6 +141,7 @@ class AudioView(QWidget):
             self.nyquist = float(data["nyquist"])
         self.spans = spans
         self.examined_until = examined_until
+        self.segments = [(float(a), float(b)) for a, b in (segments or [])]
         self.highlight = None
         self.update()
 
@@ -175,6 +179,34 @@ class AudioView(QWidget):
             return QRectF(x0, y0, max(2.0, x1 - x0), max(2.0, y1 - y0))
         return QRectF(x0, wave.top(), max(2.0, x1 - x0), spec.bottom() - wave.top())
 
+    SEGMENT_STRIP_H = 9
+
+    def segment_rect(self, k: int) -> QRectF:
+        """Where segment ``k``'s bracket is drawn: a strip along the bottom of the waveform,
+        alternate segments on two rows so that their overlaps show."""
+        wave, _ = self._areas()
+        a, b = self.segments[k]
+        row = k % 2
+        y = wave.bottom() - self.SEGMENT_STRIP_H * (2 - row)
+        return QRectF(self._x(a), y, max(2.0, self._x(b) - self._x(a)), self.SEGMENT_STRIP_H - 2)
+
+    def segment_at(self, pos: QPointF) -> int | None:
+        """Index of the segment whose bracket is under ``pos``, or None."""
+        for k in range(len(self.segments)):
+            if self.segment_rect(k).adjusted(0, -1, 0, 1).contains(pos):
+                return k
+        return None
+
+    def segment_tooltip(self, k: int) -> str:
+        a, b = self.segments[k]
+        overlap = max(0.0, self.segments[0][1] - self.segments[1][0]) \
+            if len(self.segments) > 1 else 0.0
+        return self.tr("Segment {0} of {1}: {2}-{3}. Each audio detector examined it on its "
+                       "own (consecutive segments overlap by {4:g} s, so that a trace at a "
+                       "boundary is seen whole); see a detector's tooltip for its score per "
+                       "segment.").format(k + 1, len(self.segments), fmt_time(a), fmt_time(b),
+                                          round(overlap, 1))
+
     def span_at(self, pos: QPointF) -> AudioSpan | None:
         # plain time spans first (narrow, precise), then frequency bands by their rectangle
         for s in sorted(self.spans, key=lambda s: s.low_hz is not None or s.high_hz is not None):
@@ -203,7 +235,11 @@ class AudioView(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         span = self.span_at(event.position())
-        self.setToolTip(span.tooltip if span else "")
+        if span is not None:
+            self.setToolTip(span.tooltip)
+            return
+        k = self.segment_at(event.position())
+        self.setToolTip(self.segment_tooltip(k) if k is not None else "")
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -249,7 +285,9 @@ class AudioView(QWidget):
         t = 0.0
         while t <= self.duration + 1e-9:
             x = self._x(t)
-            label = f"{t:g}s" if self.duration < 120 else f"{int(t) // 60}:{int(t) % 60:02d}"
+            label = (f"{t:g}s" if self.duration < 120 else
+                     f"{int(t) // 60}:{int(t) % 60:02d}" if self.duration < 3600 else
+                     f"{int(t) // 3600}:{int(t) // 60 % 60:02d}:{int(t) % 60:02d}")
             p.drawText(QPointF(x + 2, self.height() - 3), label)
             p.drawLine(QPointF(x, spec.bottom()), QPointF(x, spec.bottom() + 4))
             t += step
@@ -277,6 +315,24 @@ class AudioView(QWidget):
                 p.drawLine(r.topLeft(), r.bottomLeft())
                 p.drawLine(r.topRight(), r.bottomRight())
                 p.drawText(QPointF(r.left() + 3, wave.top() + 14), s.label)
+        # the segments a long recording was analysed in: brackets along the bottom of the
+        # waveform, and a dotted line where each later segment starts
+        if len(self.segments) > 1:
+            for k, (a, b) in enumerate(self.segments):
+                r = self.segment_rect(k)
+                tone = QColor(200, 200, 210) if k % 2 == 0 else QColor(140, 170, 210)
+                p.setPen(QPen(tone, 1))
+                p.drawLine(r.bottomLeft(), r.bottomRight())
+                p.drawLine(r.bottomLeft(), r.topLeft())
+                p.drawLine(r.bottomRight(), r.topRight())
+                if r.width() > 40:
+                    p.drawText(QRectF(r.left() + 3, r.top() - 3, r.width() - 6, r.height() + 4),
+                               int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                               self.tr("segment {0}").format(k + 1))
+                if k:
+                    p.setPen(QPen(QColor(tone.red(), tone.green(), tone.blue(), 110), 1,
+                                  Qt.PenStyle.DotLine))
+                    p.drawLine(QPointF(r.left(), wave.top()), QPointF(r.left(), spec.bottom()))
         # what no detector examined: shaded and labelled, so that no one reads the absence of
         # marks there as the absence of evidence
         if self.examined_until is not None and self.examined_until < self.duration:
@@ -343,9 +399,11 @@ class AudioViewer(QWidget):
         self.view.set_data(None, [])
 
     def load(self, path: str, findings: list[Any], *,
-             examined_until: float | None = None) -> None:
+             examined_until: float | None = None,
+             segments: list[tuple[float, float]] | None = None) -> None:
         """Decode ``path`` off the GUI thread and show it with the findings' spans;
-        ``examined_until``: the time after which no audio detector looked (shaded)."""
+        ``examined_until``: the time after which no audio detector looked (shaded);
+        ``segments``: the segments a long recording was analysed in (bracketed)."""
         self._token += 1
         token = self._token
         self.stop()
@@ -359,7 +417,7 @@ class AudioViewer(QWidget):
             if token != self._token:
                 return
             self._loading = False
-            self.view.set_data(data, spans, examined_until=examined_until)
+            self.view.set_data(data, spans, examined_until=examined_until, segments=segments)
             self.info.setText(self.tr("{0} Hz, {1} ch, {2}").format(
                 data["sample_rate"], data["channels"], fmt_time(data["duration"])))
             self.seek(0.0)

@@ -769,7 +769,8 @@ class MainWindow(QMainWindow):
             # analyses stored before long recordings were analysed in segments (2026-12-07)
             # say how far the audio detectors got; the rest is hatched
             examined = (analysis.media or {}).get("audio_examined_s") if analysis else None
-            self.audio_viewer.load(vault, findings, examined_until=examined)
+            segments = (analysis.media or {}).get("audio_segments") if analysis else None
+            self.audio_viewer.load(vault, findings, examined_until=examined, segments=segments)
             self._loaded(row)
         else:
             self.viewer_stack.setCurrentWidget(self.placeholder)

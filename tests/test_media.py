@@ -866,3 +866,89 @@ def test_a_soundtrack_is_read_from_an_offset_exactly_as_the_whole_decode(tmp_pat
             assert np.abs(piece - whole[i:i + piece.size]).max() < 1e-6, name
         tail = media.audio(start=11.0, max_duration=5.0).samples[:, 0]  # to the end
         assert np.abs(tail - whole[11 * fs:]).max() < 1e-6, name
+
+
+# --------------------------------------------------------------------------- long audio, streamed
+
+
+@pytest.fixture
+def stream_above(monkeypatch):
+    """Recordings over 2 s are streamed (the threshold is 15 min in use)."""
+    from triage_app import _audio_io
+
+    monkeypatch.setattr(_audio_io, "STREAM_ABOVE_S", 2.0)
+
+
+@pytest.mark.parametrize("maker,subtype", [(make_wav, "PCM_16"), (make_wav, "FLOAT"),
+                                           (make_flac, None)])
+def test_a_long_recording_is_read_a_stretch_at_a_time(tmp_path, stream_above, monkeypatch,
+                                                      maker, subtype):
+    """An hour of CD-rate stereo was decoded whole at opening (635 MB of float32, 5 GB for
+    four hours); a long recording's samples are now read from the file when a stretch is
+    asked for, and are the same samples."""
+    from triage_app import _audio_io
+    from triage_app.media import StreamedSamples
+
+    x = tone(440, 5.0, 16000, channels=2)
+    kw = {"subtype": subtype} if subtype else {}
+    p = maker(tmp_path / f"a.{'wav' if maker is make_wav else 'flac'}", x, 16000, **kw)
+    a = open_media(p)
+    assert a.streamed and isinstance(a.samples, StreamedSamples)
+    assert a.samples.shape == (80000, 2) and a.duration == pytest.approx(5.0)
+    assert any("read from the file a stretch at a time" in n for n in a.notes)
+    monkeypatch.setattr(_audio_io, "STREAM_ABOVE_S", 1e9)
+    whole = open_media(p)
+    assert not whole.streamed
+    for a0, b0 in ((0, 10), (12345, 54321), (79990, 80000), (79990, 90000)):
+        assert np.array_equal(a.samples[a0:b0], whole.samples[a0:b0])
+    assert np.array_equal(np.asarray(a.samples), whole.samples)
+    assert np.array_equal(a.mono(), whole.mono())
+    assert a.samples[10:10].shape == (0, 2) and a.samples[100:200, 1].shape == (100,)
+    with pytest.raises(TypeError, match="contiguous time slices"):
+        a.samples[::2]
+
+
+def test_a_streamed_recording_is_validated_to_its_end(tmp_path, stream_above):
+    """The whole decode saw every sample; streaming must not let a bad tail through unsaid:
+    non-finite and over-range float samples are found by the opening pass and cleaned in
+    every stretch read, and a truncated FLAC is still refused."""
+    x = tone(440, 5.0, 16000)
+    x[70000] = np.nan
+    x[75000] = 3.0
+    a = open_media(make_wav(tmp_path / "f.wav", x, 16000, subtype="FLOAT"))
+    assert a.streamed
+    assert "non-finite samples (NaN/inf) were set to 0" in a.notes
+    assert any("beyond full scale; clipped to -1..1" in n for n in a.notes)
+    piece = a.samples[69990:75010]
+    assert np.all(np.isfinite(piece)) and piece.max() <= 1.0 and piece[10, 0] == 0.0
+    raw = make_flac(tmp_path / "a.flac", tone(440, 20.0, 16000), 16000).read_bytes()
+    p = tmp_path / "cut.flac"
+    p.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(TruncatedFileError, match="truncated FLAC"):
+        open_media(p)
+
+
+def test_a_streamed_recording_analyses_as_the_whole_one(tmp_path, stream_above, monkeypatch):
+    """Same scores, findings and claims whether a long recording is held or streamed."""
+    from detectors.audio import _common as C
+    from triage_app import _audio_io
+    from triage_app.pipeline import analyze
+    from triage_app.settings import Settings
+
+    rng = np.random.default_rng(0)
+    t = np.arange(16000 * 12) / 16000
+    x = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) \
+        + rng.normal(0, 0.003, t.size)
+    x[int(9.0 * 16000):int(9.5 * 16000)] = 0.0
+    p = make_wav(tmp_path / "long.wav", x, 16000)
+    monkeypatch.setattr(C, "ANALYSIS_BUDGET_S", 5.0)
+    streamed = analyze(open_media(p), settings=Settings())
+    monkeypatch.setattr(_audio_io, "STREAM_ABOVE_S", 1e9)
+    whole = analyze(open_media(p), settings=Settings())
+
+    def gist(a):
+        return ([(d.name, d.status, d.score, len(d.findings)) for d in a.detectors],
+                a.verdict.probability, [(c.text, c.status) for c in a.claims])
+
+    assert gist(streamed) == gist(whole)
+    assert any(f.detector == "digital_silence" for f in streamed.findings)

@@ -174,55 +174,139 @@ def check_ogg_pages(path: Path) -> list[str]:
 # --------------------------------------------------------------------------- soundfile
 
 
-def _open_soundfile(path: Path, fmt: str, limits: Limits) -> AudioMedia:
-    import soundfile as sf
+#: A recording longer than this is not decoded whole when it is opened: its samples are read
+#: from the file a stretch at a time (:class:`triage_app.media.StreamedSamples`), so that a
+#: four-hour recording costs one analysis segment's memory, not gigabytes. Shorter ones are
+#: decoded whole (15 min of 48 kHz stereo is 350 MB of float32).
+STREAM_ABOVE_S = 15 * 60.0
+#: Seconds per block of the pass that validates a streamed file (and of the overviews).
+BLOCK_S = 30.0
 
-    p = str(path)
-    fh = None
-    try:
-        p.encode("utf-8")
-        target: Any = p
-    except UnicodeEncodeError:
-        fh = open(p, "rb")  # noqa: SIM115 -- closed below
-        target = fh
-    notes: list[str] = []
-    try:
-        with sf.SoundFile(target) as f:
-            rate = int(f.samplerate)
-            frames = int(f.frames)
-            if rate <= 0:
-                raise CorruptFileError(f"{fmt} header states a sample rate of {rate} Hz")
-            if f.channels <= 0:
-                raise CorruptFileError(f"{fmt} header states {f.channels} channels")
-            claimed = frames / rate
-            if claimed > limits.max_duration_s:
-                raise LimitExceededError(
-                    f"{fmt} header claims {claimed:,.1f} s of audio, over the limit of "
-                    f"{limits.max_duration_s:,.0f} s; not decoded")
-            subtype = str(f.subtype)
-            try:
-                tags = {k: str(v) for k, v in f.copy_metadata().items() if v}
-            except Exception:  # noqa: BLE001
-                tags = {}
-            data = f.read(dtype="float32", always_2d=True)
-    finally:
-        if fh is not None:
-            fh.close()
-    if data.shape[0] < frames:
-        notes.append(f"the header states {frames:,} sample frames but only {data.shape[0]:,} "
-                     "could be read")
-    if data.shape[0] == 0:
-        raise CorruptFileError(f"{fmt} file holds no audio samples")
+
+class _SoundFileAt:
+    """``sf.SoundFile`` on ``path``, through a file handle when the path is not UTF-8
+    (libsndfile takes byte paths only in UTF-8)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fh: Any = None
+
+    def __enter__(self) -> Any:
+        import soundfile as sf
+
+        try:
+            self.path.encode("utf-8")
+            target: Any = self.path
+        except UnicodeEncodeError:
+            self._fh = open(self.path, "rb")  # noqa: SIM115 -- closed in __exit__
+            target = self._fh
+        try:
+            self._sf = sf.SoundFile(target)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self._sf
+
+    def __exit__(self, *exc: Any) -> None:
+        sf_ = getattr(self, "_sf", None)
+        if sf_ is not None:
+            sf_.close()
+        if self._fh is not None:
+            self._fh.close()
+
+
+def _clean(data: np.ndarray, clip: bool) -> np.ndarray:
+    """What the whole decode does to its samples: non-finite to 0, float clipped to -1..1."""
     if not np.all(np.isfinite(data)):
-        notes.append("non-finite samples (NaN/inf) were set to 0")
         data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
-    if subtype in ("FLOAT", "DOUBLE"):
-        peak = float(np.max(np.abs(data))) if data.size else 0.0
-        if peak > 1.0:
-            notes.append(f"floating-point samples reach {peak:.3g}, beyond full scale; "
-                         "clipped to -1..1")
-            np.clip(data, -1.0, 1.0, out=data)
-    return AudioMedia(path=str(path), format=fmt, samples=np.ascontiguousarray(data),
+    if clip:
+        np.clip(data, -1.0, 1.0, out=data)
+    return data
+
+
+def _scan(f: Any, rate: int) -> tuple[int, bool, float]:
+    """Read an open SoundFile to its end a block at a time: (frames read, any non-finite
+    sample, peak |x|); nothing is kept."""
+    n, nonfinite, peak = 0, False, 0.0
+    block = max(1, int(BLOCK_S * rate))
+    while True:
+        data = f.read(block, dtype="float32", always_2d=True)
+        if data.shape[0] == 0:
+            break
+        n += data.shape[0]
+        finite = np.isfinite(data)
+        if not finite.all():
+            nonfinite = True
+            data = np.where(finite, data, 0.0)
+        peak = max(peak, float(np.max(np.abs(data))))
+    return n, nonfinite, peak
+
+
+def _streamed_reader(path: str, channels: int, clip: bool) -> Any:
+    def read(start: int, stop: int) -> np.ndarray:
+        with _SoundFileAt(path) as f:
+            f.seek(start)
+            data = f.read(stop - start, dtype="float32", always_2d=True)
+        if data.shape[0] < stop - start:  # the file changed or a block would not decode
+            raise CorruptFileError(
+                f"only {data.shape[0]:,} of the {stop - start:,} sample frames from frame "
+                f"{start:,} could be read from {Path(path).name}")
+        return _clean(data, clip)
+
+    return read
+
+
+def _open_soundfile(path: Path, fmt: str, limits: Limits) -> AudioMedia:
+    from triage_app.media import StreamedSamples
+
+    notes: list[str] = []
+    data: np.ndarray | None = None
+    with _SoundFileAt(str(path)) as f:
+        rate = int(f.samplerate)
+        frames = int(f.frames)
+        channels = int(f.channels)
+        if rate <= 0:
+            raise CorruptFileError(f"{fmt} header states a sample rate of {rate} Hz")
+        if channels <= 0:
+            raise CorruptFileError(f"{fmt} header states {channels} channels")
+        claimed = frames / rate
+        if claimed > limits.max_duration_s:
+            raise LimitExceededError(
+                f"{fmt} header claims {claimed:,.1f} s of audio, over the limit of "
+                f"{limits.max_duration_s:,.0f} s; not decoded")
+        subtype = str(f.subtype)
+        try:
+            tags = {k: str(v) for k, v in f.copy_metadata().items() if v}
+        except Exception:  # noqa: BLE001
+            tags = {}
+        if claimed > STREAM_ABOVE_S and f.seekable():
+            # long: validated to the end a block at a time, then read a stretch at a time
+            n_read, nonfinite, peak = _scan(f, rate)
+        else:
+            data = f.read(dtype="float32", always_2d=True)
+            n_read = data.shape[0]
+            nonfinite = not np.all(np.isfinite(data))
+            peak = float(np.max(np.abs(np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)))) \
+                if data.size and subtype in ("FLOAT", "DOUBLE") else 0.0
+    if n_read < frames:
+        notes.append(f"the header states {frames:,} sample frames but only {n_read:,} "
+                     "could be read")
+    if n_read == 0:
+        raise CorruptFileError(f"{fmt} file holds no audio samples")
+    if nonfinite:
+        notes.append("non-finite samples (NaN/inf) were set to 0")
+    clip = subtype in ("FLOAT", "DOUBLE") and peak > 1.0
+    if clip:
+        notes.append(f"floating-point samples reach {peak:.3g}, beyond full scale; "
+                     "clipped to -1..1")
+    if data is None:
+        samples: Any = StreamedSamples(n_read, channels, _streamed_reader(str(path), channels,
+                                                                          clip))
+        notes.append(f"{n_read / rate / 60:.0f} minutes long: read from the file a stretch "
+                     "at a time, not held in memory whole")
+    else:
+        samples = np.ascontiguousarray(_clean(data, clip))
+    return AudioMedia(path=str(path), format=fmt, samples=samples,
                       sample_rate=rate, codec=subtype, bit_depth=_BIT_DEPTH.get(subtype, ""),
                       size=path.stat().st_size, tags=tags, notes=notes)
 

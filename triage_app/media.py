@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -126,9 +126,62 @@ class ImageMedia:
         }
 
 
+class StreamedSamples:
+    """The samples of a long recording, read from its file when a stretch is asked for.
+
+    Behaves as the (n_samples, channels) float32 array it stands for where the analysis uses
+    one: ``shape``, ``len()`` and slicing along time (``x[a:b]`` reads those frames and gives
+    an ndarray). ``np.asarray(x)`` reads everything (the whole-array path, for small callers);
+    the pipeline reads a long recording a segment at a time (``triage_app.segments``), so
+    that an hour of sound is never held at once.
+
+    ``read(start, stop)`` returns float32 frames ``start..stop`` with the same cleaning the
+    whole decode applies (non-finite samples to 0, float samples clipped to -1..1).
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 2
+
+    def __init__(self, frames: int, channels: int,
+                 read: Callable[[int, int], np.ndarray]) -> None:
+        self.shape = (int(frames), int(channels))
+        self._read = read
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def size(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, tuple):  # x[a:b, c]: the time slice read, then the rest applied
+            return self[key[0]][(slice(None), *key[1:])]
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("streamed samples are read by contiguous time slices (x[a:b])")
+        start, stop, _ = key.indices(self.shape[0])
+        if stop <= start:
+            return np.zeros((0, self.shape[1]), np.float32)
+        return self._read(start, stop)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        data = self._read(0, self.shape[0])
+        return data if dtype is None else data.astype(dtype, copy=False)
+
+    def mean(self, axis: int | None = None, dtype: Any = None) -> Any:
+        return np.asarray(self).mean(axis=axis, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"StreamedSamples(frames={self.shape[0]}, channels={self.shape[1]})"
+
+
 @dataclass
 class AudioMedia:
-    """Decoded audio: float32 samples in -1..1, shape (n_samples, channels)."""
+    """Decoded audio: float32 samples in -1..1, shape (n_samples, channels).
+
+    ``samples`` is an ndarray, or for a long recording a :class:`StreamedSamples` that reads a
+    stretch from the file when it is sliced (``streamed`` is True).
+    """
 
     path: str
     format: str
@@ -150,8 +203,12 @@ class AudioMedia:
     def duration(self) -> float:
         return self.samples.shape[0] / float(self.sample_rate)
 
+    @property
+    def streamed(self) -> bool:
+        return isinstance(self.samples, StreamedSamples)
+
     def mono(self) -> np.ndarray:
-        """Mean of the channels, float32, shape (n_samples,)."""
+        """Mean of the channels, float32, shape (n_samples,) (reads a streamed file whole)."""
         return self.samples.mean(axis=1).astype(np.float32, copy=False)
 
     def summary(self) -> dict[str, Any]:

@@ -186,6 +186,24 @@ def test_audio_figure_greys_what_the_audio_detectors_did_not_examine():
     assert np.abs(plain[:100, right] - shaded[:100, right]).mean() > 10
 
 
+def test_audio_figure_of_a_streamed_recording_and_its_segments():
+    """A long recording's spectrogram was drawn from its whole decoded signal; a streamed one
+    is read a block at a time and gives the same picture, with its segments bracketed."""
+    from triage_app.media import StreamedSamples
+    from triage_app.report.figures import audio_figure
+
+    sr = 8000
+    x = (0.3 * np.random.default_rng(0).standard_normal((sr * 200, 2))).astype(np.float32)
+    streamed = StreamedSamples(x.shape[0], 2, lambda a, b: x[a:b].copy())
+    mono = x.mean(axis=1).astype(np.float32)
+    held = np.asarray(audio_figure(mono, sr, [], width=400, height=100))
+    assert np.array_equal(np.asarray(audio_figure(streamed, sr, [], width=400, height=100)), held)
+    seg = np.asarray(audio_figure(streamed, sr, [], width=400, height=100,
+                                  segments=[[0.0, 105.0], [95.0, 200.0]]))
+    assert np.abs(seg[80:100, 50:450].astype(int) - held[80:100, 50:450]).max() > 50
+    assert np.array_equal(seg[:70], held[:70])  # only the bottom strip changes
+
+
 def test_report_names_the_segment_that_gave_each_score(tmp_path: Path, monkeypatch) -> None:
     """A long recording is analysed in segments; the report says, per detector, which one
     gave the score (an examiner must be able to find it), in the PDF and the sidecar."""

@@ -52,6 +52,22 @@ def spans_from_findings(findings: list[Any]) -> list[AudioSpan]:
 # --------------------------------------------------------------------------- worker side
 
 
+def _spectrogram_image(frames: np.ndarray) -> QImage:
+    """Log-magnitude spectrogram (90 dB of range) of Hann-windowed ``frames`` (count, n_fft),
+    low frequencies at the bottom."""
+    window = np.hanning(frames.shape[1]).astype(np.float32)
+    spec = np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32)
+    db = 20.0 * np.log10(spec + 1e-10)
+    top = float(db.max())
+    db = np.clip((db - (top - 90.0)) / 90.0, 0.0, 1.0)  # 90 dB of dynamic range
+    img = (db.T[::-1] * 255).astype(np.uint8)  # (freq, time), low frequencies at the bottom
+    return rgb_to_qimage(_LUT[img])
+
+
+def _fft_size(n: int) -> int:
+    return 1024 if n >= 4096 else max(64, 1 << int(np.log2(max(64, n // 4))))
+
+
 def compute_audio_views(samples: np.ndarray, sample_rate: int, *,
                         bins: int = ENVELOPE_BINS, columns: int = SPEC_COLUMNS) -> dict[str, Any]:
     """Waveform envelope (min and max per bin) and a log-magnitude spectrogram image.
@@ -69,20 +85,33 @@ def compute_audio_views(samples: np.ndarray, sample_rate: int, *,
     maxs = np.maximum.reduceat(x, edges[:-1])
     envelope = np.stack([mins, maxs], axis=1)
 
-    n_fft = 1024 if n >= 4096 else max(64, 1 << int(np.log2(max(64, n // 4))))
+    n_fft = _fft_size(n)
     if n < n_fft:
         x = np.pad(x, (0, n_fft - n))
     hop = max(n_fft // 16, (x.size - n_fft) // max(1, columns - 1) or 1)
     count = 1 + (x.size - n_fft) // hop
     frames = np.lib.stride_tricks.as_strided(
         x, shape=(count, n_fft), strides=(x.strides[0] * hop, x.strides[0]), writeable=False)
-    window = np.hanning(n_fft).astype(np.float32)
-    spec = np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32)
-    db = 20.0 * np.log10(spec + 1e-10)
-    top = float(db.max())
-    db = np.clip((db - (top - 90.0)) / 90.0, 0.0, 1.0)  # 90 dB of dynamic range
-    img = (db.T[::-1] * 255).astype(np.uint8)  # (freq, time), low frequencies at the bottom
-    return {"envelope": envelope, "spectrogram": rgb_to_qimage(_LUT[img]),
+    return {"envelope": envelope, "spectrogram": _spectrogram_image(frames),
+            "duration": n / float(sample_rate), "nyquist": sample_rate / 2.0}
+
+
+def compute_streamed_audio_views(samples: Any, sample_rate: int, *,
+                                 bins: int = ENVELOPE_BINS,
+                                 columns: int = SPEC_COLUMNS) -> dict[str, Any]:
+    """:func:`compute_audio_views` of (n, channels) ``samples`` read a block at a time
+    (a long recording's streamed samples): the same envelope and image as on the whole
+    channel mean, without holding it."""
+    from triage_app.audio_overview import mono_envelope, mono_frames
+
+    n = int(samples.shape[0])
+    envelope = mono_envelope(samples, bins)
+    n_fft = _fft_size(n)
+    length = max(n, n_fft)
+    hop = max(n_fft // 16, (length - n_fft) // max(1, columns - 1) or 1)
+    count = 1 + (length - n_fft) // hop
+    frames = mono_frames(samples, np.arange(count, dtype=np.int64) * hop, n_fft)
+    return {"envelope": envelope, "spectrogram": _spectrogram_image(frames),
             "duration": n / float(sample_rate), "nyquist": sample_rate / 2.0}
 
 
@@ -92,7 +121,10 @@ def load_audio_views(path: str) -> dict[str, Any]:
     media = open_media(path)
     if getattr(media, "kind", None) != "audio":
         raise ValueError(f"{path} is not audio")
-    out = compute_audio_views(media.mono(), media.sample_rate)
+    if media.streamed:  # a long recording: never decoded whole
+        out = compute_streamed_audio_views(media.samples, media.sample_rate)
+    else:
+        out = compute_audio_views(media.mono(), media.sample_rate)
     out["sample_rate"] = media.sample_rate
     out["channels"] = media.channels
     return out

@@ -178,16 +178,26 @@ def video_keyframes(path: Path, findings: list[dict[str, Any]], *, count: int = 
 def spectrogram(samples: np.ndarray, sr: int, *, n_fft: int = 1024, hop: int = 256,
                 max_frames: int = 1600) -> tuple[np.ndarray, float]:
     """Log-magnitude spectrogram normalised to 0..1 (freq x time, low frequencies at the bottom),
-    and the hop in seconds actually used (long files use a larger hop)."""
-    x = samples.astype(np.float32)
-    n_frames = max(1, 1 + (len(x) - n_fft) // hop)
+    and the hop in seconds actually used (long files use a larger hop).
+
+    ``samples``: mono (n,), or (n, channels) (an ndarray or a long recording's streamed
+    samples), whose channel mean is read a block at a time."""
+    n = int(samples.shape[0])
+    n_frames = max(1, 1 + (n - n_fft) // hop)
     if n_frames > max_frames:
-        hop = int(np.ceil((len(x) - n_fft) / max_frames))
-        n_frames = max(1, 1 + (len(x) - n_fft) // hop)
-    if len(x) < n_fft:
-        x = np.pad(x, (0, n_fft - len(x)))
-    idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
-    frames = x[idx] * np.hanning(n_fft).astype(np.float32)
+        hop = int(np.ceil((n - n_fft) / max_frames))
+        n_frames = max(1, 1 + (n - n_fft) // hop)
+    if getattr(samples, "ndim", 1) == 2:
+        from triage_app.audio_overview import mono_frames
+
+        frames = mono_frames(samples, hop * np.arange(n_frames, dtype=np.int64), n_fft)
+    else:
+        x = samples.astype(np.float32)
+        if len(x) < n_fft:
+            x = np.pad(x, (0, n_fft - len(x)))
+        idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
+        frames = x[idx]
+    frames = frames * np.hanning(n_fft).astype(np.float32)
     mag = np.abs(np.fft.rfft(frames, axis=1)).T
     db = 20 * np.log10(mag + 1e-6)
     top = db.max()
@@ -195,15 +205,27 @@ def spectrogram(samples: np.ndarray, sr: int, *, n_fft: int = 1024, hop: int = 2
     return norm[::-1], hop / sr
 
 
-def audio_figure(samples: np.ndarray, sr: int, findings: list[dict[str, Any]], *,
+def _axis_time(t: float, duration: float) -> str:
+    """A time-axis label: seconds for a short recording, m:ss or h:mm:ss for a long one."""
+    if duration < 120:
+        return f"{t:.1f}s"
+    s = int(round(t))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if duration >= 3600 else \
+        f"{s // 60}:{s % 60:02d}"
+
+
+def audio_figure(samples: Any, sr: int, findings: list[dict[str, Any]], *,
                  width: int = 1000, height: int = 260,
-                 examined_until: float | None = None) -> Image.Image:
+                 examined_until: float | None = None,
+                 segments: list[list[float]] | None = None) -> Image.Image:
     """Spectrogram with flagged spans (and bands) outlined, plus a time axis; after
-    ``examined_until`` s (the audio detectors' budget) greyed and hatched: not analysed."""
+    ``examined_until`` s (the audio detectors' budget) greyed and hatched: not analysed;
+    ``segments`` (a long recording analysed in segments) bracketed along the bottom.
+    ``samples`` as for :func:`spectrogram`."""
     spec, _ = spectrogram(samples, sr)
     im = Image.fromarray(colormap(spec)).resize((width, height), Image.BILINEAR)
     d = ImageDraw.Draw(im)
-    duration = len(samples) / sr
+    duration = int(samples.shape[0]) / sr
     nyq = sr / 2
     spans = _spans(findings, "time")
     detectors = sorted({s["detector"] for s in spans})
@@ -229,6 +251,14 @@ def audio_figure(samples: np.ndarray, sr: int, findings: list[dict[str, Any]], *
         d.line([(x0, 0), (x0, height)], fill=(255, 255, 255), width=2)
         d.text((x0 + 6, 4), f"not analysed after {examined_until:g} s (audio budget)",
                fill=(255, 255, 255), font=font)
+    if segments and len(segments) > 1:
+        for k, (a, b) in enumerate(segments):
+            y = height - 4 - 8 * (k % 2)
+            x0, x1 = width * a / duration, width * min(b, duration) / duration
+            d.line([(x0, y), (x1, y)], fill=(235, 235, 235), width=1)
+            d.line([(x0, y), (x0, y - 5)], fill=(235, 235, 235), width=1)
+            d.line([(x1, y), (x1, y - 5)], fill=(235, 235, 235), width=1)
+            d.text((x0 + 3, y - 13), f"segment {k + 1}", fill=(235, 235, 235), font=_font(9))
     out = Image.new("RGB", (width + 50, height + 20), "white")
     out.paste(im, (50, 0))
     od = ImageDraw.Draw(out)
@@ -238,7 +268,8 @@ def audio_figure(samples: np.ndarray, sr: int, findings: list[dict[str, Any]], *
                 font=_font(9))
     for k in range(0, 11):
         x = 50 + width * k / 10
-        od.text((x - 8, height + 4), f"{duration * k / 10:.1f}s", fill=(0, 0, 0), font=_font(9))
+        od.text((x - 8, height + 4), _axis_time(duration * k / 10, duration), fill=(0, 0, 0),
+                font=_font(9))
     return out
 
 
@@ -278,10 +309,14 @@ def figures_for_item(case: Any, record: dict[str, Any]) -> list[tuple[str, Image
             media = open_media(path)
             # set by analyses made before long recordings were analysed in segments
             examined = (record.get("media") or {}).get("audio_examined_s")
+            segments = (record.get("media") or {}).get("audio_segments")
             out.append(("Spectrogram (0 Hz at the bottom) with flagged spans and bands"
-                        + ("; hatched: not analysed (audio budget)." if examined else "."),
-                        audio_figure(media.mono(), media.sample_rate, findings,  # type: ignore[union-attr]
-                                     examined_until=examined)))
+                        + ("; hatched: not analysed (audio budget)" if examined else "")
+                        + (f"; bracketed: the {len(segments)} segments it was analysed in"
+                           if segments and len(segments) > 1 else "") + ".",
+                        # (n, channels), read a block at a time when the file is streamed
+                        audio_figure(media.samples, media.sample_rate,  # type: ignore[union-attr]
+                                     findings, examined_until=examined, segments=segments)))
     except (MediaError, OSError, ValueError) as exc:
         out.append((f"(picture unavailable: {exc})", Image.new("RGB", (10, 10), "white")))
     return out

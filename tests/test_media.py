@@ -908,6 +908,25 @@ def test_a_long_recording_is_read_a_stretch_at_a_time(tmp_path, stream_above, mo
         a.samples[::2]
 
 
+@pytest.mark.parametrize("maker", [make_mp3, make_m4a])
+def test_a_long_compressed_recording_is_decoded_a_stretch_at_a_time(tmp_path, stream_above,
+                                                                     monkeypatch, maker):
+    """MP3 and M4A (phones, dictaphones, podcasts) were decoded whole; a long one is measured
+    by one decoding pass that keeps nothing, then each stretch is decoded on its own (the
+    container sought to it) and gives the whole decode's samples."""
+    from triage_app import _audio_io
+
+    x = tone(440, 12.0, 16000)
+    p = maker(tmp_path / f"a.{'mp3' if maker is make_mp3 else 'm4a'}", x, 16000)
+    a = open_media(p)
+    monkeypatch.setattr(_audio_io, "STREAM_ABOVE_S", 1e9)
+    whole = open_media(p)
+    assert a.streamed and not whole.streamed and a.samples.shape == whole.samples.shape
+    n = whole.samples.shape[0]
+    for a0, b0 in ((0, 1000), (48000, 80000), (112123, 144000), (n - 500, n)):
+        assert np.array_equal(a.samples[a0:b0], whole.samples[a0:b0]), (a0, b0)
+
+
 def test_a_streamed_recording_is_validated_to_its_end(tmp_path, stream_above):
     """The whole decode saw every sample; streaming must not let a bad tail through unsaid:
     non-finite and over-range float samples are found by the opening pass and cleaned in

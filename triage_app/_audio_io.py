@@ -386,6 +386,58 @@ def check_wav_chunks(path: Path) -> list[str]:
 
 # --------------------------------------------------------------------------- PyAV
 
+#: A stretch of a streamed compressed recording may come back this much shorter than asked at
+#: the very end of the stream (a seek's timestamps against the measuring pass's count); the
+#: missing frames repeat the last one. Anything shorter is an error.
+AV_END_TOLERANCE_S = 0.05
+
+
+def _streamed_av(path: Path, fmt: str, c: Any, a: Any, limits: Limits,
+                 notes: list[str]) -> tuple[Any, int]:
+    """StreamedSamples over a compressed recording decoded by PyAV: the measuring pass
+    counts its frames, each read decodes only its stretch (the container sought to it, as
+    for a video's soundtrack: :func:`triage_app._video_io.decode_audio_track`)."""
+    from triage_app import _video_io
+    from triage_app.media import StreamedSamples
+
+    count = {"frames": 0, "channels": 0}
+
+    def measure(chunk: np.ndarray) -> None:
+        count["frames"] += chunk.shape[0]
+        count["channels"] = chunk.shape[1]
+
+    _, rate = _video_io.decode_audio_stream(c, a, max_seconds=limits.max_duration_s,
+                                            notes=notes, sink=measure)
+    frames, channels = count["frames"], count["channels"]
+
+    def read(start: int, stop: int) -> np.ndarray:
+        want = stop - start
+        piece_notes: list[str] = []
+        with _video_io.av_container(path, fmt) as c2:
+            try:
+                data, _ = _video_io.decode_audio_stream(
+                    c2, c2.streams.audio[0], max_seconds=want / rate, notes=piece_notes,
+                    start=start / rate)
+            except _video_io.SeekMissed:
+                with _video_io.av_container(path, fmt) as c3:
+                    data, _ = _video_io.decode_audio_stream(
+                        c3, c3.streams.audio[0], max_seconds=want / rate, notes=piece_notes,
+                        start=start / rate, seek=False)
+        data = data[:want]
+        short = want - data.shape[0]
+        if short and (stop < frames or short > AV_END_TOLERANCE_S * rate or not data.size):
+            raise CorruptFileError(
+                f"only {data.shape[0]:,} of the {want:,} sample frames from "
+                f"{start / rate:.3f} s could be decoded from {path.name}")
+        if short:
+            data = np.pad(data, ((0, short), (0, 0)), mode="edge")
+        return np.ascontiguousarray(data)
+
+    notes.append(f"{frames / rate / 60:.0f} minutes long: read from the file a stretch at a "
+                 "time, not held in memory whole")
+    return StreamedSamples(frames, channels, read), rate
+
+
 
 def open_audio_av(path: Path, fmt: str, limits: Limits, *,
                   container: Any = None) -> AudioMedia | VideoMedia:
@@ -427,8 +479,12 @@ def _decode_av(path: Path, fmt: str, limits: Limits, c: Any) -> AudioMedia:
         sample_fmt = a.codec_context.format.name if a.codec_context.format else ""
     except Exception:  # noqa: BLE001
         sample_fmt = ""
-    samples, rate = _video_io.decode_audio_stream(c, a, max_seconds=limits.max_duration_s,
-                                                  notes=notes)
+    if duration > STREAM_ABOVE_S:
+        # long: decoded once to its end to measure it (nothing kept), then a stretch at a time
+        samples, rate = _streamed_av(path, fmt, c, a, limits, notes)
+    else:
+        samples, rate = _video_io.decode_audio_stream(c, a, max_seconds=limits.max_duration_s,
+                                                      notes=notes)
     bit_depth = ""
     if codec.startswith("pcm_") or codec in ("flac", "alac", "wavpack"):
         bit_depth = _AV_BIT_DEPTH.get(sample_fmt.rstrip("p"), "")

@@ -25,7 +25,7 @@ import math
 import struct
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -570,8 +570,9 @@ class SeekMissed(Exception):
 
 
 def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | None,
-                        notes: list[str], start: float = 0.0,
-                        seek: bool = True) -> tuple[np.ndarray, int]:
+                        notes: list[str], start: float = 0.0, seek: bool = True,
+                        sink: Callable[[np.ndarray], None] | None = None
+                        ) -> tuple[np.ndarray, int]:
     """Decode ``stream`` to float32 (n, channels) at its own rate; stop after ``max_seconds``.
 
     ``start``: begin this many seconds into the stream (after its first frame): the container
@@ -585,9 +586,15 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
 
     A decoding failure after some audio decoded adds a note and returns what decoded; a
     failure before any audio raises :class:`CorruptFileError`.
+
+    ``sink``: each decoded chunk (float32 (n, channels), clipped to -1..1) is handed to it
+    instead of being kept, and an empty (0, channels) array is returned: a pass that measures
+    a long stream (its length) without holding it.
     """
     import av
 
+    if sink is not None and start:
+        raise ValueError("a sink takes the stream from its beginning")
     stream.thread_type = "AUTO"
     rate = int(stream.rate or stream.codec_context.sample_rate or 0)
     if rate <= 0:
@@ -610,7 +617,10 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
                 notes.append("the channel count changes mid-stream; extra channels dropped")
                 arr = arr[:channels] if arr.shape[0] > channels else np.vstack(
                     [arr, np.zeros((channels - arr.shape[0], arr.shape[1]), np.float32)])
-            chunks.append(arr.T.astype(np.float32, copy=False))
+            if sink is None:
+                chunks.append(arr.T.astype(np.float32, copy=False))
+            else:
+                sink(np.clip(arr.T, -1.0, 1.0))
             total += arr.shape[1]
 
     last_t = 0.0
@@ -656,6 +666,11 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
                 f"decoded before the error ({_lib(exc)})") from None
         notes.append(f"audio decoding broke at {total / rate:.3f} s (packet time {last_t:.3f} s); "
                      f"the audio before that is kept ({_lib(exc)})")
+    if sink is not None:
+        if total == 0:
+            raise CorruptFileError(
+                f"audio stream ({codec_name(stream)}) holds no decodable audio")
+        return np.zeros((0, channels or 1), np.float32), rate
     if not chunks:
         raise CorruptFileError(
             f"audio stream ({codec_name(stream)}) holds no decodable audio")

@@ -329,14 +329,16 @@ def test_audio_beyond_the_analysis_budget_is_shaded(qtbot, window, analysed_case
     assert any(c != before for c in after)
 
 
-def test_a_streamed_recordings_views_are_the_whole_signals(qtbot):
+def test_a_streamed_recordings_views_are_the_whole_signals(qtbot, monkeypatch):
     """The viewer decoded a long recording whole (5 GB for four hours of CD-rate stereo);
     a streamed one is read a block at a time and shows the same waveform and spectrogram."""
     import numpy as np
 
+    from triage_app import audio_overview
     from triage_app.gui.audio_viewer import compute_audio_views, compute_streamed_audio_views
     from triage_app.media import StreamedSamples
 
+    monkeypatch.setattr(audio_overview, "BLOCK_FRAMES", 1 << 20)
     x = np.random.default_rng(0).normal(0, 0.2, (3_000_001, 2)).astype(np.float32)
     reads = []
 

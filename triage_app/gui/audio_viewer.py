@@ -102,15 +102,15 @@ def compute_streamed_audio_views(samples: Any, sample_rate: int, *,
     """:func:`compute_audio_views` of (n, channels) ``samples`` read a block at a time
     (a long recording's streamed samples): the same envelope and image as on the whole
     channel mean, without holding it."""
-    from triage_app.audio_overview import mono_envelope, mono_frames
+    from triage_app.audio_overview import mono_overview
 
     n = int(samples.shape[0])
-    envelope = mono_envelope(samples, bins)
     n_fft = _fft_size(n)
     length = max(n, n_fft)
     hop = max(n_fft // 16, (length - n_fft) // max(1, columns - 1) or 1)
     count = 1 + (length - n_fft) // hop
-    frames = mono_frames(samples, np.arange(count, dtype=np.int64) * hop, n_fft)
+    envelope, frames = mono_overview(samples, bins, np.arange(count, dtype=np.int64) * hop,
+                                     n_fft)  # one pass over the file
     return {"envelope": envelope, "spectrogram": _spectrogram_image(frames),
             "duration": n / float(sample_rate), "nyquist": sample_rate / 2.0}
 

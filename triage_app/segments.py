@@ -3,7 +3,8 @@
 Every audio detector examines at most :data:`detectors.audio._common.ANALYSIS_BUDGET_S` seconds
 (a memory and time budget each of them states). A recording longer than that is cut into
 equal consecutive segments no longer than the budget; the signal detectors run on each segment
-(a view of the decoded samples, nothing is copied or re-decoded) and their results are merged:
+(a view of the decoded samples; for a recording over ``_audio_io.STREAM_ABOVE_S``, which is
+never decoded whole, that stretch read from the file) and their results are merged:
 
 - a detector that judged any segment is ``ok``. How its segment scores combine is the
   detector's own declaration (``DetectorSpec.segment_pooling``):
@@ -95,7 +96,8 @@ def audio_segments(media: Any) -> list[tuple[float, float]] | None:
 
 def segment_media(media: Any, start: float, end: float) -> Any:
     """An ``AudioMedia`` of ``media``'s sound from ``start`` to ``end`` s: a view of an audio
-    file's samples (nothing copied), or that piece of a video's soundtrack, decoded alone."""
+    file's samples (nothing copied), that stretch read from the file when the recording is
+    streamed, or that piece of a video's soundtrack, decoded alone."""
     if getattr(media, "kind", None) == "video":
         piece = media.audio(start=start, max_duration=end - start)
         if piece is None:

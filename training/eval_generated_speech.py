@@ -28,9 +28,9 @@ the same in the fusion fit, so the fitted prior is not the generator's 6:1).
 
 Text-to-speech (``--tts``, default on; needs espeak-ng and Festival): the spoof trainer's TTS
 jobs (``training/tts_speech.py``), each labelled manipulated (``tts_espeak``, ``tts_klatt``,
-``tts_festival_diphone``, ``tts_festival_hts``), with ``origin`` its synthesiser (one fold per
-synthesiser, as in the trainer), its trainer key as ``oof_key`` and ``fit_weight`` 1/6 (the
-100 together weigh as about 17 originals).
+``tts_festival_diphone``, ``tts_festival_hts``, ``tts_piper``), with ``origin`` its
+synthesiser (one fold per synthesiser, as in the trainer), its trainer key as ``oof_key`` and
+``fit_weight`` 1/6 (the 140 together weigh as about 23 originals).
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the spoof trainer's --tts-utterances")
     ap.add_argument("--festival-utterances", type=int, default=40,
                     help="the spoof trainer's --festival-utterances")
+    ap.add_argument("--piper-utterances", type=int, default=40,
+                    help="the spoof trainer's --piper-utterances (needs the train extra)")
     args = ap.parse_args(argv)
     corpus = Path(args.corpus)
     cache = Path(args.cache) if args.cache else None
@@ -137,13 +139,16 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
     if args.tts:
         from training.train_audio_spoof import _cached_tts, tts_noise_bank
-        from training.tts_speech import espeak_available, standard_jobs
+        from training.tts_speech import espeak_available, piper_available, standard_jobs
 
         if not espeak_available():
             ap.error("--tts needs the espeak-ng program (Debian: apt-get install espeak-ng); "
                      "or pass --no-tts")
+        if args.piper_utterances and not piper_available():
+            ap.error("--piper-utterances needs Piper (pip install -e '.[train]'); or pass 0")
         bank = tts_noise_bank(bona)   # the trainer's: the same bona fide files, in order
-        for job in standard_jobs(args.tts_utterances, args.festival_utterances):
+        for job in standard_jobs(args.tts_utterances, args.festival_utterances,
+                                 args.piper_utterances):
             x, fs = _cached_tts(job, cache, bank)
             method = f"tts_{job.synthesiser}"
             name = f"generated/{method}/{job.key}"

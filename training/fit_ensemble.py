@@ -18,9 +18,11 @@ and audio fusion (the spoof trainer's ``--report`` gives the out-of-fold scores)
         > runs/eval_audio.json
     .venv/bin/python training/eval_generated_speech.py --corpus ../shared/corpus \
         --out runs/eval_speech.json
+    .venv/bin/python -m training.train_oversmoothing --corpus ../shared/corpus \
+        --report runs/oversmoothing_report.json
     .venv/bin/python training/fit_ensemble.py runs/eval_audio.json runs/eval_speech.json \
         --modality audio --fixed metadata=0.5 --oof-spoof runs/spoof_report.json \
-        --out resources/ensemble.json
+        --oof oversmoothing=runs/oversmoothing_report.json --out resources/ensemble.json
 
 and video fusion (self-blended faces made from the corpus's authentic face clips)::
 
@@ -54,13 +56,14 @@ the first split, 0.046 on average over five (0.021-0.064). Next to it, ``ece_flo
 a perfectly calibrated model would show on the same predictions and weights
 (:func:`explainers.metrics.calibrated_ece_floor`): 0.052 for image, so the image fusion is as
 calibrated as this data can show; audio (with the espeak-ng, Festival and Piper TTS
-records, the spoof model of 2026-12-07 with Piper in its TTS family) 0.074 on the first split,
-0.073 on average (0.053-0.087), against a floor of 0.054. Held-out AUC 0.732, the same as
-spoof_lfcc's alone (0.722 on average over the assignments, 0.665-0.753): the 40 Piper items,
-spoof_lfcc's out-of-fold scores with Piper's family held out, are a neural voice that no
-detector sees, and pull both down; fitted without them, 0.764 against spoof_lfcc's 0.744 and
-ECE 0.102. (Before, without Piper and with the previous spoof model: 0.758, ECE 0.097; and
-0.782 before ``audio_splice`` stopped finding "cuts" within 2 s of either end of a file, most
+records, the spoof model of 2026-12-07 and the oversmoothing detector, both with out-of-fold
+scores: ``--oof-spoof runs/spoof_report.json --oof oversmoothing=runs/oversmoothing_report.json``,
+the second from ``training/train_oversmoothing.py --report``) 0.098 on the first split, 0.081
+on average (0.061-0.099), against a floor of 0.052. Held-out AUC 0.785 (0.770 on average,
+0.730-0.785) against 0.732 for spoof_lfcc alone. Without oversmoothing it was 0.732, no better
+than spoof_lfcc: the 40 Piper items, a neural voice spoof_lfcc does not recognise when its
+family is held out, pulled it down. (Before Piper: 0.758, ECE 0.097; and 0.782 before
+``audio_splice`` stopped finding "cuts" within 2 s of either end of a file, most
 of what it had found in the generated splices.)
 
 Model: logistic regression on the detectors' centred log-odds,

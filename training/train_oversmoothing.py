@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default="/tmp/triage_audio_spoof_cache")
     ap.add_argument("--c", type=float, default=0.1, help="inverse L2 strength")
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--channel-eval", action="store_true",
+                    help="also score every held-out file after each of the spoof trainer's "
+                         "EVAL_CHANNELS (codecs, 8-bit PCM, white noise) with its fold's model")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
 
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     utts, _ = collect_utterances(Path(args.corpus), featurize=featurize,
                                  cache=Path(args.cache) if args.cache else None, seed=0,
                                  max_seconds=15.0, tts_utterances=60, festival_utterances=40,
-                                 piper_utterances=40, codec_augment=True)
+                                 piper_utterances=40, codec_augment=True,
+                                 channel_eval=args.channel_eval)
     utts = [u for u in utts if u.feats is not None and len(u.feats) >= 20]
     orig = [u for u in utts if not u.augmented]
     copies: dict[str, list[Utt]] = {}
@@ -132,6 +136,28 @@ def main(argv: list[str] | None = None) -> int:
         oof.update(zip((u.key for u in te), scores(m, te).tolist()))
     y = np.array([u.label for u in bona + neural])
     s = np.array([oof[u.key] for u in bona + neural])
+    channels: dict[str, dict] = {}
+    if args.channel_eval:
+        from training.train_audio_spoof import EVAL_CHANNELS
+
+        per: dict[str, dict[str, float]] = {name: {} for name in EVAL_CHANNELS}
+        for g in groups:
+            m = train([u for u in bona if u.group != g], [u for u in neural if u.group != g])
+            for u in (u for u in bona + neural if u.group == g):
+                for name, f in (u.channel_feats or {}).items():
+                    per[name][u.key] = float(decision(m, cepstral_spread(
+                        f.astype(np.float64)))[0])
+        label = {u.key: u.label for u in bona + neural}
+        for name, d in per.items():
+            yy = np.array([label[k] for k in d])
+            ss = np.array(list(d.values()))
+            r = eer_auc(yy, ss)
+            channels[name] = {"eer": r[0], "auc": r[1],
+                              "bona_above_0": float(np.mean(ss[yy == 0] > 0)),
+                              "neural_above_0": float(np.mean(ss[yy == 1] > 0))}
+            print(f"channel {name:18s} EER {r[0]:.3f} AUC {r[1]:.3f}; decision > 0: bona fide "
+                  f"{channels[name]['bona_above_0']:.2f}, neural "
+                  f"{channels[name]['neural_above_0']:.2f}")
     pooled = eer_auc(y, s)
     print(f"by group, out-of-fold: EER {pooled[0]:.3f} AUC {pooled[1]:.3f}")
     bona_oof = np.array([oof[u.key] for u in bona])
@@ -198,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.report).write_text(json.dumps({
             "pooled": {"eer": pooled[0], "auc": pooled[1]}, "by_engine_group": by_engine_group,
             "engine_held_out": held_out, "not_trained_on": others_kind,
-            "calibration": {"a": a, "b": b}, "bona_median": bona_median,
+            "calibration": {"a": a, "b": b}, "bona_median": bona_median, "channels": channels,
             # out-of-fold decision values by utterance key, for fit_ensemble.py --oof
             "oof": oof, "seconds": time.perf_counter() - t0}, indent=1))
     print(f"total {time.perf_counter() - t0:.0f} s")

@@ -17,8 +17,11 @@ VITS voice, against the bona fide files, with a lossy-codec copy of each
 Unlike the LFCC-GMM pair (``spoof_lfcc``), which learns what each engine's frames look like and
 does not recognise a neural engine it has not heard, this one statistic carries from engine to
 engine: each of the three neural engines held out from training (the model fitted on the other
-two) is detected at AUC 0.74-0.89. Additive noise hides it (it raises the variance of every
-file), so a noisy clone is missed rather than a noisy real recording flagged.
+two) is detected at AUC 0.74-0.89, and formant, diphone and HMM text-to-speech it was never
+trained on at 0.93-0.99. Additive noise hides it (it raises the variance of every file), so a
+noisy clone is missed rather than a noisy real recording flagged. What it does flag wrongly is
+read speech that is itself smooth: the corpus's LJSpeech audiobook clip scores 0.92 out of
+fold.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ MODEL_PATH = Path(__file__).resolve().parents[2] / "resources" / "models" / \
     "oversmoothing.safetensors"
 #: The front end (the spoof model's): analysis band, filters, cepstra (c0 dropped).
 FMAX, N_FILTERS, N_CEPS = 8000.0, 60, 40
-#: Fewer speech frames than this (10 ms hop) and a file's spread is not measured.
-MIN_FRAMES = 100
+#: Fewer speech frames than this (10 ms hop) and a file's spread is not measured: the spoof
+#: model's floor, and the shortest training files' (the 1 s gan-police clips).
+MIN_FRAMES = 50
 
 
 def cepstral_spread(frames: np.ndarray) -> np.ndarray:
@@ -87,10 +91,11 @@ def probability(model: dict[str, np.ndarray], spread: np.ndarray) -> tuple[float
           limits="Trained on three neural engines (16 GAN-vocoder clips of one LJSpeech speaker, "
                  "6 YouTube voice clones, one Piper voice) and 54 bona fide files; each engine "
                  "held out is detected at AUC 0.74-0.89, which is all this data can say about "
-                 "an engine never seen. Additive noise raises every file's variance and hides "
-                 "it (white noise at 30 dB SNR: AUC 0.90 -> 0.83, most clones missed). "
-                 "Telephone-band audio is not judged. Whispered, sung or monotone reading may "
-                 "look smooth; see the model card.",
+                 "an engine never seen. About one bona fide file in six leans synthetic out of "
+                 "fold, among them the corpus's LJSpeech audiobook reading: professionally "
+                 "produced read speech may look smooth. Additive noise raises every file's "
+                 "variance and hides the trace (white noise at 30 dB SNR: most neural files "
+                 "missed). Telephone-band audio is not judged; see the model card.",
           artifacts=("generator_fingerprint",), params={"fmax_hz": FMAX, "min_frames": MIN_FRAMES},
           localizes=False, weight_files=("resources/models/oversmoothing.safetensors",))
 def oversmoothing(media, *, model_path: str | None = None) -> DetectorResult:

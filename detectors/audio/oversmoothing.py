@@ -11,17 +11,18 @@ normalisation) is its GV profile. On this corpus all three neural engines show t
 of that profile: c25-c39 vary 0.2-0.4 (log units) less, relative to c1-c8, than in the bona fide
 files. The profile goes into a logistic regression trained on neural speech only:
 the corpus's GAN vocoders (gan-police, LJSpeech), its Resemblyzer voice clones and the Piper
-VITS voice, against the bona fide files, with a lossy-codec copy of each
+VITS voice, against the bona fide files and 60 studio voice prompts, with a lossy-codec copy of
+each
 (``training/train_oversmoothing.py``, model card ``resources/models/oversmoothing.md``).
 
 Unlike the LFCC-GMM pair (``spoof_lfcc``), which learns what each engine's frames look like and
 does not recognise a neural engine it has not heard, this one statistic carries from engine to
 engine: each of the three neural engines held out from training (the model fitted on the other
-two) is detected at AUC 0.74-0.89, and formant, diphone and HMM text-to-speech it was never
-trained on at 0.93-0.99. Additive noise hides it (it raises the variance of every file), so a
+two) is detected at AUC 0.79-0.84, and formant, diphone and HMM text-to-speech it was never
+trained on at 0.92-0.99. Additive noise hides it (it raises the variance of every file), so a
 noisy clone is missed rather than a noisy real recording flagged. What it does flag wrongly is
-read speech that is itself smooth: the corpus's LJSpeech audiobook clip scores 0.92 out of
-fold.
+read speech that is itself smooth: a third of the studio prompts of a speaker held out, and
+the corpus's LJSpeech audiobook clip (0.79 out of fold).
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ def probability(model: dict[str, np.ndarray], spread: np.ndarray) -> tuple[float
                     "Inf. & Syst. E90-D(5), 816-824; LFCC front end as in Sahidullah, Kinnunen "
                     "& Hanilci (2015), Interspeech 2015",
           limits="Trained on three neural engines (16 GAN-vocoder clips of one LJSpeech speaker, "
-                 "6 YouTube voice clones, one Piper voice) and 54 bona fide files; each engine "
-                 "held out is detected at AUC 0.74-0.89, which is all this data can say about "
-                 "an engine never seen. About one bona fide file in six leans synthetic out of "
-                 "fold, among them the corpus's LJSpeech audiobook reading: professionally "
-                 "produced read speech may look smooth. Additive noise raises every file's "
+                 "6 YouTube voice clones, one Piper voice) against 54 bona fide files and 60 "
+                 "studio prompts; each engine held out is detected at AUC 0.79-0.84, which is "
+                 "all this data can say about an engine never seen. Out of fold, 11% of the "
+                 "corpus's bona fide files and 32% of the studio prompts lean synthetic: "
+                 "professionally produced read speech may look smooth. Additive noise raises every file's "
                  "variance and hides the trace (white noise at 30 dB SNR: most neural files "
                  "missed). Telephone-band audio is not judged; see the model card.",
           artifacts=("generator_fingerprint",), params={"fmax_hz": FMAX, "min_frames": MIN_FRAMES},

@@ -17,11 +17,11 @@ never decoded whole, that stretch read from the file) and their results are merg
     band limit, too regular a prosody): the **score is the mean of the segments' log-odds**,
     what the detector would say had it heard the whole recording at once. The maximum would
     collect false alarms: simulated on the corpus's bona fide files, a genuine recording of 7
-    segments came out "likely manipulated" 62% of the time with the maximum for every
-    detector, 1.0% with these poolings, against 8.9% for one segment; most of the difference
+    segments came out "likely manipulated" 70% of the time with the maximum for every
+    detector, 2.5% with these poolings, against 5.2% for one segment; most of the difference
     is the voice detectors' (``benchmarks/segment_false_alarms.py``, fusion of 2026-12-07).
     The price: a cloned voice in one segment of many is diluted in the file's score (called
-    "likely manipulated" in 10% of 7-segment recordings against 41% alone); its per-second
+    "likely manipulated" in 20% of 7-segment recordings against 43% alone); its per-second
     findings still show where it is;
 - every segment's findings are kept, their time spans shifted to the recording's clock
   (consecutive segments overlap by :data:`OVERLAP_S`, so that a trace at a boundary is seen

@@ -746,7 +746,17 @@ def probe_missing_cfa(media: Any, target: Target) -> ProbeResult:
 def probe_generator_fingerprint(media: Any, target: Target) -> ProbeResult:
     """Peak-to-neighbourhood ratio of the mean residual power spectrum at N/2, N/4 and 3N/4-type
     positions (2x/4x upsampling), on 128x128 tiles; found when >= 8. Not used on JPEGs, whose
-    8x8 grid puts peaks at the same places."""
+    8x8 grid puts peaks at the same places.
+
+    A fingerprint of synthetic speech (an audio item, or a claim on a frequency band of a
+    video's soundtrack) is the output of a learned model (spoof_lfcc, oversmoothing) with no
+    independent measurement here: the probe says so instead of measuring a picture."""
+    if getattr(media, "kind", None) == "audio" or target.low_hz is not None or \
+            target.high_hz is not None:
+        return ProbeResult(None, {"audio": True},
+                           "a synthetic-speech fingerprint is a learned model's reading; no "
+                           "independent probe re-measures it, so the claim rests on its "
+                           "detector alone")
     img = _image_of(media, target)
     if img is None:
         return ProbeResult(None, {}, "no picture to measure")

@@ -253,3 +253,17 @@ def test_room_tone_levels_read_in_blocks_equal_the_whole_mix():
     assert blocked.shape == whole.shape == (125,)
     assert np.allclose(blocked, whole, rtol=1e-12)
     assert np.allclose(P._mono_between(media, 5, 9), st[5:9].mean(axis=1))
+
+
+def test_a_speech_fingerprint_claim_is_unverifiable_and_says_why():
+    """An audio generator_fingerprint claim was "could not be measured: no picture to measure";
+    on a video's soundtrack band the probe measured the middle frame's pixels instead."""
+    from triage_app.media import AudioMedia
+
+    audio = AudioMedia(path="x.wav", format="WAV", samples=np.zeros((16000, 1), np.float32),
+                       sample_rate=16000)
+    r = P.probe_generator_fingerprint(audio, Target(start=0.0, end=1.0))
+    assert r.found is None and "learned model" in r.reason
+    banded = P.probe_generator_fingerprint(image_media(np.zeros((64, 64, 3), np.uint8)),
+                                           Target(start=0.0, end=1.0, low_hz=0.0, high_hz=8000.0))
+    assert banded.found is None and "no independent probe" in banded.reason

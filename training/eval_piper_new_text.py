@@ -4,7 +4,8 @@ Piper's one voice is in the shipped model's TTS family, so its held-out figure (
 ``tts_piper`` fold) is for an unseen neural voice. This measures the other case: the same voice
 reading 20 sentences that are not in ``training/tts_speech.SENTENCES``, at phoneme lengths,
 noise scales and floors drawn from another seed, scored by the shipped detector against the
-bona fide files' out-of-fold scores (``--report`` of the trainer). Needs the train extra.
+bona fide files' out-of-fold scores (``--report`` of the trainer); the same for the
+oversmoothing detector when ``runs/oversmoothing_report.json`` exists. Needs the train extra.
 
 Usage (repository root)::
 
@@ -51,7 +52,7 @@ NEW_SENTENCES = [
 
 
 def main() -> int:
-    from detectors.audio import spoof_lfcc
+    from detectors.audio import oversmoothing, spoof_lfcc
     from training import train_audio_spoof as T
     from training.tts_speech import PIPER_VOICE, TTSJob, piper_available, synthesize_tts
     from triage_app.media import AudioMedia
@@ -71,6 +72,13 @@ def main() -> int:
         bona_x16.append(S.preprocess(data.mean(axis=1).astype(np.float64), fs))
     bank = T.tts_noise_bank(bona_x16)   # the trainer's room tones
     bona_scores = [1 / (1 + math.exp(-(a * rep["oof"][r["path"]] + b))) for r in rows]
+    over = None
+    over_path = ROOT / "runs" / "oversmoothing_report.json"   # its trainer's --report, if made
+    if over_path.is_file():
+        over = json.load(open(over_path))
+        oa, ob = over["calibration"]["a"], over["calibration"]["b"]
+        over_bona = [1 / (1 + math.exp(-(oa * over["oof"][r["path"]] + ob))) for r in rows]
+    over_scores = []
     rng = np.random.default_rng(12345)  # not the trainer's seed: other settings and floors
     scores = []
     for i in range(40):
@@ -81,11 +89,18 @@ def main() -> int:
         m = AudioMedia(path="piper.wav", format="WAV", samples=x.astype(np.float32)[:, None],
                        sample_rate=fs)
         scores.append(spoof_lfcc.spoof_lfcc(m).score)
+        if over is not None:
+            over_scores.append(oversmoothing.oversmoothing(m).score)
     y = np.array([0] * len(bona_scores) + [1] * len(scores))
     e, auc = T.eer_auc(y, np.array(bona_scores + scores))
     print(f"Piper, new sentences: EER {e:.3f} AUC {auc:.3f}; median p {np.median(scores):.2f}, "
           f"share >= 0.5 {np.mean(np.array(scores) >= 0.5):.2f}; bona fide share >= 0.5 "
           f"{np.mean(np.array(bona_scores) >= 0.5):.2f}")
+    if over is not None:
+        e, auc = T.eer_auc(y, np.array(over_bona + over_scores))
+        print(f"oversmoothing, same files: EER {e:.3f} AUC {auc:.3f}; share >= 0.5 "
+              f"{np.mean(np.array(over_scores) >= 0.5):.2f}; bona fide (corpus, out of fold) "
+              f"{np.mean(np.array(over_bona) >= 0.5):.2f}")
     return 0
 
 

@@ -488,18 +488,19 @@ def collect_utterances(corpus: Path, *, featurize, cache: Path | None, seed: int
 
 
 def shipped_lfcc_utterances(corpus: Path, cache: Path | None, *,
-                            codec_augment: bool) -> list[Utt]:
+                            codec_augment: bool, channel_eval: bool = False) -> list[Utt]:
     """The shipped model's utterances (seed 0, first 15 s, 60 espeak-ng, 40 Festival and 40
     Piper jobs, the Piper ones where Piper is installed)
     with its LFCC front end (0-8 kHz, 60 filters, 40 cepstra, no phase features): the data
-    that ``training/try_spoof_*.py`` compare other models on."""
+    that ``training/try_spoof_*.py`` compare other models on, and that
+    ``training/train_oversmoothing.py`` trains on."""
     def featurize(x: np.ndarray, fs: int):
         return S.speech_frames(x, fs, fmax=8000.0, n_filters=60, n_ceps=40, phase=False)[:2]
 
     utts, _ = collect_utterances(corpus, featurize=featurize, cache=cache, seed=0,
                                  max_seconds=15.0, tts_utterances=60, festival_utterances=40,
                                  piper_utterances=40 if piper_available() else 0,
-                                 codec_augment=codec_augment)
+                                 codec_augment=codec_augment, channel_eval=channel_eval)
     return utts
 
 

@@ -52,7 +52,8 @@ if str(ROOT) not in sys.path:
 
 from detectors.audio.oversmoothing import (FMAX, N_CEPS, N_FILTERS, cepstral_spread,  # noqa: E402
                                            fine_to_envelope)
-from training.train_audio_spoof import Utt, collect_utterances, eer_auc  # noqa: E402
+from training.train_audio_spoof import Utt, eer_auc, shipped_lfcc_utterances  # noqa: E402
+from training.tts_speech import piper_available  # noqa: E402
 
 #: The neural engines (CV group, and the name used in the report).
 ENGINES = {"ljspeech": "gan-police vocoders", "trump": "Resemblyzer clones",
@@ -105,15 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
 
-    def featurize(x: np.ndarray, fs: int):
+    if not piper_available():
+        ap.error("needs Piper for the spoof trainer's Piper utterances: "
+                 ".venv/bin/pip install -e '.[train]'")
+
+    def featurize(x: np.ndarray, fs: int):   # the asterisk prompts' (the shipped front end)
         return S.speech_frames(x, fs, fmax=FMAX, n_filters=N_FILTERS, n_ceps=N_CEPS,
                                phase=False)[:2]
 
-    utts, _ = collect_utterances(Path(args.corpus), featurize=featurize,
-                                 cache=Path(args.cache) if args.cache else None, seed=0,
-                                 max_seconds=15.0, tts_utterances=60, festival_utterances=40,
-                                 piper_utterances=40, codec_augment=True,
-                                 channel_eval=args.channel_eval)
+    utts = shipped_lfcc_utterances(Path(args.corpus), Path(args.cache) if args.cache else None,
+                                   codec_augment=True, channel_eval=args.channel_eval)
     if args.asterisk:
         from training.train_audio_spoof import asterisk_prompts, codec_roundtrip, read_g722
 

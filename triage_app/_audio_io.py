@@ -398,7 +398,7 @@ def _streamed_av(path: Path, fmt: str, c: Any, a: Any, limits: Limits,
                  notes: list[str]) -> tuple[Any, int]:
     """StreamedSamples over a compressed recording decoded by PyAV: the measuring pass
     counts its frames, each read decodes only its stretch (the container sought to it, as
-    for a video's soundtrack: :func:`triage_app._video_io.decode_audio_track`)."""
+    for a video's soundtrack: :func:`triage_app._video_io.decode_audio_from`)."""
     from triage_app import _video_io
     from triage_app.media import StreamedSamples
 
@@ -414,17 +414,9 @@ def _streamed_av(path: Path, fmt: str, c: Any, a: Any, limits: Limits,
 
     def read(start: int, stop: int) -> np.ndarray:
         want = stop - start
-        piece_notes: list[str] = []
         with _video_io.av_container(path, fmt) as c2:
-            try:
-                data, _ = _video_io.decode_audio_stream(
-                    c2, c2.streams.audio[0], max_seconds=want / rate, notes=piece_notes,
-                    start=start / rate)
-            except _video_io.SeekMissed:
-                with _video_io.av_container(path, fmt) as c3:
-                    data, _ = _video_io.decode_audio_stream(
-                        c3, c3.streams.audio[0], max_seconds=want / rate, notes=piece_notes,
-                        start=start / rate, seek=False)
+            data, _ = _video_io.decode_audio_from(c2, path, fmt, start=start / rate,
+                                                  max_seconds=want / rate, notes=[])
         data = data[:want]
         short = want - data.shape[0]
         if short and (stop < frames or short > AV_END_TOLERANCE_S * rate or not data.size):

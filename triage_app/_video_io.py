@@ -681,6 +681,20 @@ def decode_audio_stream(container: Any, stream: Any, *, max_seconds: float | Non
     return np.clip(samples, -1.0, 1.0, out=samples), rate
 
 
+def decode_audio_from(container: Any, path: str | Path, fmt: str, *, start: float,
+                      max_seconds: float | None, notes: list[str]) -> tuple[np.ndarray, int]:
+    """:func:`decode_audio_stream` of the first audio stream of ``container`` (``path``,
+    opened as ``fmt``) from ``start`` s, sought to it; where the seek cannot be trusted
+    (:class:`SeekMissed`), the file is opened again and decoded from its beginning."""
+    try:
+        return decode_audio_stream(container, container.streams.audio[0],
+                                   max_seconds=max_seconds, notes=notes, start=start)
+    except SeekMissed:
+        with av_container(path, fmt) as c:
+            return decode_audio_stream(c, c.streams.audio[0], max_seconds=max_seconds,
+                                       notes=notes, start=start, seek=False)
+
+
 def decode_audio_track(video: VideoMedia, *, max_duration: float | None = None,
                        start: float = 0.0) -> AudioMedia:
     """The first audio stream of ``video`` as :class:`AudioMedia` (float32, (n, channels)),
@@ -690,14 +704,8 @@ def decode_audio_track(video: VideoMedia, *, max_duration: float | None = None,
             raise UnsupportedFormatError(f"{video.format} has no audio track")
         a = c.streams.audio[0]
         notes = [f"audio track of the {video.format} video"]
-        try:
-            samples, rate = decode_audio_stream(c, a, max_seconds=max_duration, notes=notes,
-                                                start=start)
-        except SeekMissed:
-            with av_container(video.path, video.format) as c2:
-                samples, rate = decode_audio_stream(c2, c2.streams.audio[0],
-                                                    max_seconds=max_duration, notes=notes,
-                                                    start=start, seek=False)
+        samples, rate = decode_audio_from(c, video.path, video.format, start=start,
+                                          max_seconds=max_duration, notes=notes)
         return AudioMedia(path=video.path, format=video.format, samples=samples,
                           sample_rate=rate, codec=codec_name(a), bit_depth="",
                           size=video.size, tags={**_tags(c.metadata), **_tags(a.metadata)},

@@ -150,6 +150,16 @@ def clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+def axis_label(t: float, duration: float, *, short: str = "{:g}s") -> str:
+    """A time-axis tick (the viewers' rulers, the report's spectrogram): ``short`` seconds on
+    a recording under two minutes, m:ss from two minutes, h:mm:ss throughout from an hour."""
+    if duration < 120:
+        return short.format(t)
+    s = int(round(t))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if duration >= 3600 else \
+        f"{s // 60}:{s % 60:02d}"
+
+
 def mean_log_odds(scores: list[float]) -> float:
     """The probability whose log-odds are the mean of ``scores``' log-odds."""
     z = [math.log(p / (1 - p)) for p in (min(1 - _EPS, max(_EPS, float(q))) for q in scores)]

@@ -134,10 +134,9 @@ def oversmoothing(media, *, model_path: str | None = None) -> DetectorResult:
     if reason:
         return DetectorResult.not_applicable("oversmoothing", VERSION, reason)
     _, native_fs, _ = analysis_audio(media)
-    why = narrowband_reason(int(native_fs), x, FMAX)
+    why = narrowband_reason(int(native_fs), x, FMAX, reader="this model")
     if why:
-        return DetectorResult.not_applicable("oversmoothing", VERSION,
-                                             why.replace("the spoof model", "this model"))
+        return DetectorResult.not_applicable("oversmoothing", VERSION, why)
     model = load_model(path)
     spreads, weights, first, last = [], [], None, 0.0
     for off, chunk in _budgeted(x, fs):

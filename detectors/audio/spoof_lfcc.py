@@ -448,17 +448,19 @@ def upper_band_db(x16: np.ndarray) -> float:
     return 10.0 * float(np.log10(max(high, 1e-30) / low))
 
 
-def narrowband_reason(native_fs: int, x16: np.ndarray, fmax: float) -> str | None:
-    """Why a model reading 0-``fmax`` Hz cannot judge this audio, or None when it can."""
+def narrowband_reason(native_fs: int, x16: np.ndarray, fmax: float, *,
+                      reader: str = "the spoof model") -> str | None:
+    """Why a model (``reader``, as the reason names it) reading 0-``fmax`` Hz cannot judge
+    this audio, or None when it can."""
     if fmax <= 4000.0:
         return None
     if native_fs < 2 * fmax * 0.95:
         return (f"sampled at {native_fs:,} Hz, so it holds nothing above {native_fs // 2:,} Hz; "
-                f"the spoof model reads 0-{fmax:,.0f} Hz and was trained on wide-band speech")
+                f"{reader} reads 0-{fmax:,.0f} Hz and was trained on wide-band speech")
     db = upper_band_db(x16[: int(BUDGET_S * TARGET_FS)])
     if np.isfinite(db) and db < NARROWBAND_DB:
         return (f"narrowband (telephone-band) audio: the 4.5-7.5 kHz band is {-db:.0f} dB below "
-                f"the 0.3-3.4 kHz band (limit {-NARROWBAND_DB:.0f} dB); the spoof model reads "
+                f"the 0.3-3.4 kHz band (limit {-NARROWBAND_DB:.0f} dB); {reader} reads "
                 f"0-{fmax:,.0f} Hz and was trained on wide-band speech")
     return None
 

@@ -18,6 +18,7 @@ from triage_app.gui.image_viewer import _LUT, rgb_to_qimage
 from triage_app.gui.video_viewer import fmt_time
 from triage_app.gui.workers import run_task
 from triage_app.model import TimeSpan
+from triage_app.segments import axis_label
 
 ENVELOPE_BINS = 1600
 SPEC_COLUMNS = 1600
@@ -317,10 +318,7 @@ class AudioView(QWidget):
         t = 0.0
         while t <= self.duration + 1e-9:
             x = self._x(t)
-            label = (f"{t:g}s" if self.duration < 120 else
-                     f"{int(t) // 60}:{int(t) % 60:02d}" if self.duration < 3600 else
-                     f"{int(t) // 3600}:{int(t) // 60 % 60:02d}:{int(t) % 60:02d}")
-            p.drawText(QPointF(x + 2, self.height() - 3), label)
+            p.drawText(QPointF(x + 2, self.height() - 3), axis_label(t, self.duration))
             p.drawLine(QPointF(x, spec.bottom()), QPointF(x, spec.bottom() + 4))
             t += step
         # spans and bands

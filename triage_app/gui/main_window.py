@@ -736,8 +736,9 @@ class MainWindow(QMainWindow):
         self.current_kind = kind
         self.explanation.set_item(b["sha"], vault, analysis, error=row.get("error"),
                                   rationales=b["rationales"])
+        media_info = (analysis.media or {}) if analysis is not None else {}
         self.details.set_item(row, vault=vault, custody=b["custody"],
-                              media_notes=list((analysis.media or {}).get("notes") or [])
+                              media_notes=list(media_info.get("notes") or [])
                               if analysis is not None else None)
         findings = analysis.findings if analysis is not None else []
         if kind == "image":
@@ -762,16 +763,16 @@ class MainWindow(QMainWindow):
             run_task(_decode_image, vault, on_result=shown, on_error=failed)
         elif kind == "video":
             self.viewer_stack.setCurrentWidget(self.video_viewer)
-            segments = (analysis.media or {}).get("audio_segments") if analysis else None
-            self.video_viewer.load(vault, findings, b["maps"], segments=segments)
+            self.video_viewer.load(vault, findings, b["maps"],
+                                   segments=media_info.get("audio_segments"))
             self._loaded(row)
         elif kind == "audio":
             self.viewer_stack.setCurrentWidget(self.audio_viewer)
             # analyses stored before long recordings were analysed in segments (2026-12-07)
             # say how far the audio detectors got; the rest is hatched
-            examined = (analysis.media or {}).get("audio_examined_s") if analysis else None
-            segments = (analysis.media or {}).get("audio_segments") if analysis else None
-            self.audio_viewer.load(vault, findings, examined_until=examined, segments=segments)
+            self.audio_viewer.load(vault, findings,
+                                   examined_until=media_info.get("audio_examined_s"),
+                                   segments=media_info.get("audio_segments"))
             self._loaded(row)
         else:
             self.viewer_stack.setCurrentWidget(self.placeholder)

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolB
 from triage_app.gui.image_viewer import ImageViewer, rgb_to_qimage
 from triage_app.gui.workers import run_task
 from triage_app.model import Box, FrameSpan
+# the ruler's ticks (named for the timeline, shared with the audio view and the report)
+from triage_app.segments import axis_label as ruler_label
 
 DISPLAY_MAX_SIDE = 1280
 
@@ -206,15 +208,6 @@ class TimelineWidget(QWidget):
             p.setPen(QPen(QColor(80, 200, 255), 2))
             p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         p.end()
-
-
-def ruler_label(t: float, duration: float) -> str:
-    """A ruler tick: seconds for a short clip, m:ss from two minutes, h:mm:ss from an hour."""
-    if duration < 120:
-        return f"{t:g}s"
-    s = int(round(t))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if duration >= 3600 else \
-        f"{s // 60}:{s % 60:02d}"
 
 
 def _nice_step(raw: float) -> float:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from triage_app.segments import axis_label
+
 PALETTE = [(230, 57, 70), (29, 53, 87), (244, 162, 97), (42, 157, 143), (131, 56, 236),
            (255, 183, 3), (69, 123, 157), (214, 40, 40)]
 
@@ -205,15 +207,6 @@ def spectrogram(samples: np.ndarray, sr: int, *, n_fft: int = 1024, hop: int = 2
     return norm[::-1], hop / sr
 
 
-def _axis_time(t: float, duration: float) -> str:
-    """A time-axis label: seconds for a short recording, m:ss or h:mm:ss for a long one."""
-    if duration < 120:
-        return f"{t:.1f}s"
-    s = int(round(t))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if duration >= 3600 else \
-        f"{s // 60}:{s % 60:02d}"
-
-
 def audio_figure(samples: Any, sr: int, findings: list[dict[str, Any]], *,
                  width: int = 1000, height: int = 260,
                  examined_until: float | None = None,
@@ -268,8 +261,8 @@ def audio_figure(samples: Any, sr: int, findings: list[dict[str, Any]], *,
                 font=_font(9))
     for k in range(0, 11):
         x = 50 + width * k / 10
-        od.text((x - 8, height + 4), _axis_time(duration * k / 10, duration), fill=(0, 0, 0),
-                font=_font(9))
+        od.text((x - 8, height + 4), axis_label(duration * k / 10, duration, short="{:.1f}s"),
+                fill=(0, 0, 0), font=_font(9))
     return out
 
 

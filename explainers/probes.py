@@ -487,9 +487,20 @@ def _border_stat(img: np.ndarray) -> Callable[[Box], float]:
 
 def probe_blending_artifacts(media: Any, target: Target) -> ProbeResult:
     """Border step (median |difference| across the box's border over that on lines 5 px either
-    side) >= 1.8x that of control borders and z >= 3: a seam where a region was pasted."""
-    return _local_probe(media, target, _border_stat, name="border step ratio", unit="",
-                        decide=_one_sided(1.8), what="border step ratio")
+    side) >= 1.8x that of control borders and z >= 3: a seam where a region was pasted.
+
+    When the box and its controls all measure 0 (the median step is 0 on every border: a flat
+    picture, or the frames of some FF++ c23 clips, whose pixels come in repeated runs), there
+    is nothing to compare: undecided, not absent."""
+    r = _local_probe(media, target, _border_stat, name="border step ratio", unit="",
+                     decide=_one_sided(1.8), what="border step ratio")
+    m = r.measurement
+    if r.found is False and m.get("mode") == "controls" and m.get("value") == 0 and \
+            m.get("control_median") == 0:
+        return ProbeResult(None, m, "no step across or beside the box's border, nor those of "
+                           "its control boxes (median 0), so a "
+                           "seam cannot be told from its absence")
+    return r
 
 
 def _banding_stat(img: np.ndarray) -> Callable[[Box], float]:

@@ -105,6 +105,16 @@ def test_blending_probe():
     assert P.probe_blending_artifacts(m, Target(box=THERE)).found is False
 
 
+def test_blending_probe_is_undecided_where_nothing_steps():
+    """Box and controls all at a median step of 0 (a flat picture here; the frames of the FF++
+    clip Deepfakes_519_515 measure so too): the probe said "found none" (ratio 0 vs 0), and a
+    true claim on that video was called hallucinated."""
+    flat = np.full_like(scene(seed=4), 120)
+    r = P.probe_blending_artifacts(image_media(flat), Target(box=HERE))
+    assert r.found is None and "cannot be told" in r.reason
+    assert r.measurement["value"] == 0 and r.measurement["control_median"] == 0
+
+
 def test_metadata_probes():
     m = image_media(scene(), exif={305: "Adobe Photoshop 25.0"}, xmp='<x xmp:CreatorTool="GIMP 2.10"/>')
     r = P.probe_software_metadata(m, Target(field="EXIF:Software", value="Adobe Photoshop"))

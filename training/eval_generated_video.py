@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -178,6 +179,32 @@ def write_pieces(path: Path, boxes: np.ndarray, fps: float, segment_s: float, va
     return pieces
 
 
+def out_of_fold_face_blend(record: dict, media, origin: str, report: dict) -> None:
+    """Replace ``record``'s video_face_blend score by that of the trainer's fold model that
+    held out the piece's person (the FF++ identity of ``origin``), mapped by the report's
+    calibration; the shipped model's score stays under ``video_face_blend_in_sample``.
+
+    The shipped model was trained on these originals' frames, so its scores of their pieces
+    are in-sample; a fitted fusion weight must come from scores of people the model never
+    saw."""
+    import math
+
+    from detectors.learned.face_blend import video_face_blend
+
+    name = "video_face_blend"
+    if name not in record["scores"] or not origin.startswith("ffpp_c23/"):
+        return
+    weights = Path(report["folds_dir"]) / f"{Path(origin).stem.split('_')[1]}.safetensors"
+    if not weights.is_file():
+        return
+    res = video_face_blend(media, weights=weights)
+    if res.status != "ok":
+        return
+    a, b = report["calibration"]["a"], report["calibration"]["b"]
+    record["video_face_blend_in_sample"] = record["scores"][name]
+    record["scores"][name] = 1.0 / (1.0 + math.exp(-(a * res.extras["mean_logit"] + b)))
+
+
 def main(argv: list[str] | None = None) -> int:
     from training.eval_records import eval_record, write_records
     from triage_app.media import open_media
@@ -188,7 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="runs/eval_video_generated.json")
     ap.add_argument("--segment", type=float, default=4.0, help="piece length, seconds")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--face-blend-oof", default="", metavar="REPORT.json",
+                    help="report of training/train_face_blend.py --report --save-folds: score "
+                         "each piece's video_face_blend with the fold model that never saw "
+                         "its person (the shipped model was trained on these very faces)")
     args = ap.parse_args(argv)
+    oof = json.loads(Path(args.face_blend_oof).read_text()) if args.face_blend_oof else None
     corpus = Path(args.corpus)
     rows = [r for r in csv.DictReader(open(corpus / "manifest.csv", newline="", encoding="utf-8"))
             if r["modality"] == "video" and r["label"] == "authentic"]
@@ -204,13 +236,16 @@ def main(argv: list[str] | None = None) -> int:
                 pieces = write_pieces(path, boxes, fps, args.segment, variant, Path(tmp),
                                       seed=args.seed * 1000 + ci * 10 + vi)
                 for piece, fname in pieces:
-                    a = analyze(open_media(fname))
+                    media = open_media(fname)
+                    a = analyze(media)
                     label = variant != "reencoded"
                     items.append(eval_record(
                         a, path=f"generated/{variant}/{r['path']}#{piece}", manipulated=label,
                         modality="video", source="generated_video", manipulation=variant,
                         origin=r["path"], origin_source=r["path"].split("/")[0],
                         fit_weight=0.5 if label else 1.0))
+                    if oof is not None:
+                        out_of_fold_face_blend(items[-1], media, r["path"], oof)
                     fname.unlink()
                     print(f"{len(items):3d} {variant:<18} p={a.verdict.probability:.2f} "
                           f"{r['path']}#{piece}", flush=True)

@@ -141,7 +141,11 @@ def ffpp_group(name: str) -> str:
     return parts[1]
 
 
-def collect(corpus: Path, *, every: int = 2) -> list[FaceCrop]:
+def collect(corpus: Path, *, every: int = 2, generated_faces: bool = False) -> list[FaceCrop]:
+    """Face crops of the FF++ clips (both classes) and of the real photos; with
+    ``generated_faces``, also the faces of the ML72 AI images, as sources to self-blend (a
+    generated portrait carries no blend of its own, so it can serve as "pristine" for SBI;
+    label 0, group ``photos``)."""
     crops: list[FaceCrop] = []
     ff = corpus / "ffpp_c23"
     for p in sorted((ff / "authentic").glob("*.mp4")):
@@ -153,6 +157,9 @@ def collect(corpus: Path, *, every: int = 2) -> list[FaceCrop]:
     for rel in EXTRA_PHOTOS:
         if (corpus / rel).is_file():
             crops += photo_crops(corpus / rel, "photos")
+    if generated_faces:
+        for p in sorted((corpus / "ml72_ai_vs_real" / "manipulated").glob("*.jpg")):
+            crops += photo_crops(p, "photos")
     return crops
 
 

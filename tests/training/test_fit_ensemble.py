@@ -139,3 +139,13 @@ def test_video_fit_inherits_soundtrack_weights_and_keeps_fixed_absent_detectors(
     assert vid["weights"]["video_signal"] > 0
     assert "from the audio fusion" in vid["method"]
 
+
+
+def test_real_only_leaves_a_detector_out_of_the_generated_records():
+    from training.fit_ensemble import drop_generated_scores
+
+    items = [{"source": "generated_video", "scores": {"video_face_blend": 0.9, "video_temporal": 0.4}},
+             {"source": "ffpp_c23", "scores": {"video_face_blend": 0.7}}]
+    assert drop_generated_scores(items, ["video_face_blend"]) == 1
+    assert items[0]["scores"] == {"video_temporal": 0.4}
+    assert items[1]["scores"] == {"video_face_blend": 0.7}

@@ -1,4 +1,4 @@
-"""Tests for training/try_face_blend.py (self-blended images from real face crops)."""
+"""Tests for training/train_face_blend.py (self-blended images from face crops)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from training import face_blend_data as D
-from training import try_face_blend as T
+from detectors.learned import face_blend as FB
+from training import train_face_blend as T
 
 FACE = (64, 64, 128, 128)
 
@@ -37,7 +38,7 @@ def test_self_blend_changes_the_face_and_leaves_the_surroundings():
 def test_training_pairs_are_one_real_and_one_blend_per_crop():
     crops = [D.FaceCrop("a.mp4", "a", 0, i, _crop(i), FACE) for i in range(3)]
     X, y = T.training_pairs(crops, np.random.default_rng(0))
-    side = T.DEFAULT_CONFIG["side"]
+    side = FB.DEFAULT_CONFIG["side"]
     assert X.shape == (6, side, side) and list(y) == [0, 1] * 3
     assert np.isfinite(X).all() and X.min() >= 0 and X.max() <= 255
 
@@ -51,20 +52,27 @@ def test_auc_counts_ties_as_half():
     assert T.auc(np.array([1.0, 2.0]), np.array([0.0, 2.0])) == pytest.approx(0.625)
 
 
-def test_face_patch_is_centred_on_the_face_box():
-    g = np.zeros((200, 240), np.float32)
-    g[90:110, 110:130] = 255.0                  # a bright square at the box centre (120, 100)
-    p = T.face_patch(g, (70, 50, 100, 100), side=112, context=1.4)
-    assert p.shape == (112, 112)
-    ys, xs = np.nonzero(p > 128)
-    assert abs(ys.mean() - 55.5) < 1.5 and abs(xs.mean() - 55.5) < 1.5
-    assert 14 <= xs.max() - xs.min() + 1 <= 18   # 20 px of a 140 px view on 112 px: 16 px
+def test_platt_recovers_a_known_logistic():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, 20000)
+    y = (rng.random(z.size) < 1 / (1 + np.exp(-(1.5 * z - 0.7)))).astype(float)
+    a, b = T.platt(z, y, l2=0.0)
+    assert a == pytest.approx(1.5, abs=0.1) and b == pytest.approx(-0.7, abs=0.1)
 
 
-@pytest.mark.parametrize("grey", [True, False])
-def test_network_gives_one_logit_per_patch(grey):
-    torch = T._torch.torch()
-    torch.manual_seed(0)
-    net = T.build_network({**T.DEFAULT_CONFIG, "channels": [8] * 6, "grey_channel": grey}).eval()
-    z = T.patch_logits(net, np.random.default_rng(0).uniform(0, 255, (5, 112, 112)))
-    assert z.shape == (5,) and np.isfinite(z).all()
+def test_platt_slope_stays_bounded_on_separable_clips():
+    """Seven clips that one threshold separates: an unpenalised fit would send the slope to
+    infinity (the first version's Newton steps overflowed)."""
+    a, b = T.platt([-3, -2, -1, 1, 2, 3, 4], [0, 0, 0, 1, 1, 1, 1])
+    assert 0 < a < 5 and np.isfinite(b)
+
+
+def test_a_clip_scored_in_several_folds_counts_once():
+    rows = [{"fold": "1", "source": "f2f.mp4", "label": 1, "n": 3, "mean_logit": 1.0},
+            {"fold": "2", "source": "f2f.mp4", "label": 1, "n": 3, "mean_logit": 3.0},
+            {"fold": "2", "frame_auc": 0.5},
+            {"fold": "2", "source": "real.mp4", "label": 0, "n": 3, "mean_logit": -1.0}]
+    clips = T.clip_statistics(rows)
+    assert [(c["source"], c["mean_logit"]) for c in clips] == [("f2f.mp4", 2.0),
+                                                               ("real.mp4", -1.0)]
+    assert T.corpus_key(clips[1]) == "ffpp_c23/authentic/real.mp4"

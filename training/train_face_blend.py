@@ -31,13 +31,19 @@ video_face_blend=REPORT``) and the folds' directory (``training/eval_generated_v
 --face-blend-oof REPORT``). Writes ``resources/models/face_blend.safetensors`` and the model
 card ``resources/models/face_blend.md``.
 
-Measured 2026-12-07 (seed 0), manipulated clip against its own original, frame AUC:
-Deepfakes 0.96, FaceSwap 0.77, NeuralTextures 0.26 (the mouth-only reenactment is not seen,
-as in the SBI paper); clip AUC pooled over folds 0.67. Without the generated faces: 0.92-0.98,
-0.96, 0.18-0.28 and 0.58, and on the unseen Grace Hopper face (animated, its face blended as in
+Measured 2026-12-07 (seed 0; a second run gave the same fold figures to the digit):
+
+| source faces | Deepfakes vs its original | FaceSwap vs its original | NeuralTextures vs its original | clip AUC, pooled over folds |
+|---|---|---|---|---|
+| FF++ originals and five photos | 0.92-0.98 | 0.96 | 0.18-0.28 | 0.58 |
+| the same and ML72's generated portraits (shipped) | 0.96 | 0.77 | 0.26 | 0.67 |
+
+(frame AUC of the held-out manipulated clips against the original of the same person). The
+mouth-only reenactment is not seen, as in the SBI paper. Without the generated portraits, on
+the unseen Grace Hopper face (animated, its face blended as in
 ``training/eval_generated_video.py``) the models disagreed on which clip was blended (one
 scored the untouched clip +3.98 and the blended one +1.45); with them, all three fold models
-score the blended clip higher (by 2.9-3.7 logits).
+and the final one score the blended clip higher, by 2.9-3.7 logits.
 """
 
 from __future__ import annotations

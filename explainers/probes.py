@@ -1320,7 +1320,9 @@ def iter_frames(media: Any, *, start: float = 0.0, end: float | None = None,
         stream = container.streams.video[0]
         tb = float(stream.time_base) if stream.time_base else 1.0 / max(media.fps, 1.0)
         if start > 0:
-            container.seek(int(start / tb), stream=stream, backward=True, any_frame=False)
+            from triage_app._video_io import seek_primed
+
+            seek_primed(container, stream, int(start / tb))
         for i, fr in enumerate(container.decode(stream)):
             t = float(fr.pts * tb) if fr.pts is not None else i / max(media.fps, 1.0)
             if t < start - 1e-6:

@@ -293,6 +293,19 @@ def test_video_frames_stream_with_increasing_times(av_clip):
     assert small.rgb.shape == (24, 32, 3)
 
 
+@pytest.mark.corpus
+def test_a_seek_past_the_first_keyframe_decodes_real_pixels(corpus_dir):
+    """FF++ FaceSwap_634_660.mp4 carries its H.264 parameter sets with the first keyframe
+    only: a seek to its second keyframe (10 s) decoded green frames (RGB ~ 32, 224, 32), which
+    the report's key frames, the viewer and the probes then showed or measured."""
+    v = open_media(corpus_dir / "ffpp_c23" / "manipulated" / "FaceSwap_634_660.mp4")
+    sequential = {round(f.time, 2): f.rgb for f in v.frames(start=0.0) if f.time >= 12.9}
+    sought = next(iter(v.frames(start=13.0)))
+    assert sought.time == pytest.approx(13.0)
+    diff = np.abs(sought.rgb.astype(int) - sequential[round(sought.time, 2)].astype(int))
+    assert diff.mean() < 2.0
+
+
 def test_video_display_matrix_frames_come_out_upright(tmp_path):
     """A phone's portrait clip: stored landscape with a display matrix of -90 degrees. The
     media reports the upright size and frames come out turned as a player shows them."""

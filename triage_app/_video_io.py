@@ -466,6 +466,18 @@ def _target_size(w: int, h: int, max_side: int | None) -> tuple[int, int]:
     return max(1, int(round(w * scale))), max(1, int(round(h * scale)))
 
 
+def seek_primed(container: Any, stream: Any, pts: int) -> None:
+    """Seek ``stream`` to the keyframe at or before ``pts``, with the decoder primed first.
+
+    Some H.264 files carry their parameter sets (SPS/PPS) in band with the first keyframe
+    only: a decoder that starts at a later keyframe has none and outputs green frames (FF++
+    c23 ``FaceSwap_634_660.mp4`` from its second keyframe, 10 s, on). Decoding the stream's
+    first frame before the seek leaves them in the decoder, which a seek does not reset."""
+    for _ in container.decode(stream):
+        break
+    container.seek(pts, stream=stream, backward=True, any_frame=False)
+
+
 def iter_frames(video: VideoMedia, *, every: int = 1, start: float = 0.0,
                 end: float | None = None, max_side: int | None = None) -> Iterator[VideoFrame]:
     """Decode frames one at a time: every ``every``-th frame with ``start <= time <= end``.
@@ -494,7 +506,7 @@ def iter_frames(video: VideoMedia, *, every: int = 1, start: float = 0.0,
         seeking = start > 0
         if seeking:
             try:
-                c.seek(int(start_pts + start / tb), stream=s, backward=True, any_frame=False)
+                seek_primed(c, s, int(start_pts + start / tb))
             except Exception:  # noqa: BLE001 -- unseekable: decode from the start instead
                 pass
         index = None if seeking else 0

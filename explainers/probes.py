@@ -490,8 +490,8 @@ def probe_blending_artifacts(media: Any, target: Target) -> ProbeResult:
     side) >= 1.8x that of control borders and z >= 3: a seam where a region was pasted.
 
     When the box and its controls all measure 0 (the median step is 0 on every border: a flat
-    picture, or the frames of some FF++ c23 clips, whose pixels come in repeated runs), there
-    is nothing to compare: undecided, not absent."""
+    picture, such as the flat grey frames a seek used to decode in some H.264 files before
+    ``_video_io.seek_primed``), there is nothing to compare: undecided, not absent."""
     r = _local_probe(media, target, _border_stat, name="border step ratio", unit="",
                      decide=_one_sided(1.8), what="border step ratio")
     m = r.measurement

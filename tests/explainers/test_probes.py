@@ -106,9 +106,9 @@ def test_blending_probe():
 
 
 def test_blending_probe_is_undecided_where_nothing_steps():
-    """Box and controls all at a median step of 0 (a flat picture here; the frames of the FF++
-    clip Deepfakes_519_515 measure so too): the probe said "found none" (ratio 0 vs 0), and a
-    true claim on that video was called hallucinated."""
+    """Box and controls all at a median step of 0 (a flat picture; the flat grey frames that a
+    seek decoded in FF++ Deepfakes_519_515 before _video_io.seek_primed measured so): the
+    probe said "found none" (ratio 0 vs 0), calling the claim hallucinated on nothing."""
     flat = np.full_like(scene(seed=4), 120)
     r = P.probe_blending_artifacts(image_media(flat), Target(box=HERE))
     assert r.found is None and "cannot be told" in r.reason

@@ -190,11 +190,12 @@ def out_of_fold_face_blend(record: dict, media, origin: str, report: dict) -> No
     import math
 
     from detectors.learned.face_blend import video_face_blend
+    from training.face_blend_data import ffpp_group
 
     name = "video_face_blend"
     if name not in record["scores"] or not origin.startswith("ffpp_c23/"):
         return
-    weights = Path(report["folds_dir"]) / f"{Path(origin).stem.split('_')[1]}.safetensors"
+    weights = Path(report["folds_dir"]) / f"{ffpp_group(origin)}.safetensors"
     if not weights.is_file():
         return
     res = video_face_blend(media, weights=weights)

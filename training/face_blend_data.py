@@ -55,23 +55,10 @@ def _largest_face(gray_small: np.ndarray):
 
 
 def crop_face(full: np.ndarray, box) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The deep-crop geometry of ``detectors.video._pass._deep_crop`` on a grey frame."""
-    import cv2
-
+    """The video pass's deep crop of a grey frame (``_pass.deep_crop_geometry``)."""
     from detectors.video import _pass as P
 
-    x, y, w, h = box
-    H, W = full.shape[:2]
-    cx, cy = x + w / 2, y + h / 2
-    x0, y0 = int(max(0, cx - w)), int(max(0, cy - h))
-    x1, y1 = int(min(W, cx + w)), int(min(H, cy + h))
-    g = full[y0:y1, x0:x1].astype(np.float32)
-    s = min(1.0, P.DEEP_FACE_SIDE / max(w, 1.0))
-    if s < 1.0:
-        g = cv2.resize(g, (max(8, int(round(g.shape[1] * s))), max(8, int(round(g.shape[0] * s)))),
-                       interpolation=cv2.INTER_AREA)
-    face = (int(round((x - x0) * s)), int(round((y - y0) * s)), int(round(w * s)),
-            int(round(h * s)))
+    g, face, _ = P.deep_crop_geometry(full, box)
     return g, face
 
 

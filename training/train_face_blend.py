@@ -217,12 +217,13 @@ def train(crops: list[D.FaceCrop], *, epochs: int, seed: int, config: dict, log=
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    """ROC AUC of positive against negative scores (``explainers.metrics.roc_auc``)."""
+    from explainers.metrics import roc_auc
+
+    pos, neg = np.ravel(pos), np.ravel(neg)
     if len(pos) == 0 or len(neg) == 0:
         return float("nan")
-    gt = (pos[:, None] > neg[None, :]).mean()
-    eq = (pos[:, None] == neg[None, :]).mean()
-    return float(gt + 0.5 * eq)
+    return float(roc_auc([1] * len(pos) + [0] * len(neg), np.r_[pos, neg].tolist()))
 
 
 def sbi_auc(net, crops, seed: int) -> float:

@@ -338,8 +338,6 @@ def main(argv: list[str] | None = None) -> int:
 
     net, n_train = train(ml72 + pkg, hp, log_prefix="[final] ")
     t_total = time.perf_counter() - t_start
-    from safetensors.torch import save_file
-
     config = {**{k: R.DEFAULT_CONFIG[k] for k in ("clip", "unshuffle", "channels", "kernels",
                                                   "strides")},
               "patch": hp["patch"], "margin": hp["margin"],
@@ -353,8 +351,7 @@ def main(argv: list[str] | None = None) -> int:
             "cross_validation": json.dumps(cv, sort_keys=True),
             "training_command": "training/train_residual_cnn.py --corpus ../shared/corpus",
             "detector": f"{R.NAME} {R.VERSION}"}
-    save_file(state, str(wpath), metadata=meta)
-    canonicalize_safetensors(wpath)
+    R._torch.save_safetensors(state, wpath, meta)
     digest = sha256(wpath)
     oof = list(zip(oof_names, oof_lab, [round(s, 4) for s in oof_stat], [round(float(q), 4) for q in p]))
     write_card(args.out / "residual_cnn.md", items=items, hp=hp, cv=cv, digest=digest,
@@ -362,24 +359,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {wpath} (sha256 {digest}); total {t_total:.1f} s "
           f"(torch {torch.__version__}, {platform.machine()})")
     return 0
-
-
-def canonicalize_safetensors(path: Path) -> None:
-    """Rewrite a safetensors file's JSON header with sorted keys, in place.
-
-    ``save_file`` serializes the header (tensor entries and ``__metadata__``) from a hash map,
-    so the byte order of the header, and the file's SHA-256, change from run to run even for
-    identical tensors and metadata. Sorting makes the same training give the same file.
-    The tensor data and their offsets are unchanged.
-    """
-    import struct
-
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)          # keep the data 8-byte aligned, as safetensors does
-    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n:])
 
 
 def ood_check(corpus: Path, weights: Path) -> str:

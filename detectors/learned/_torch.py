@@ -29,7 +29,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 _LOCK = threading.Lock()
 
@@ -88,6 +88,71 @@ def load_safetensors(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
     return tensors, meta
 
 
+def save_safetensors(state: dict[str, Any], path: str | Path, metadata: dict[str, str]) -> None:
+    """Write tensors and string metadata as safetensors, the header with sorted keys.
+
+    ``save_file`` serializes the header (tensor entries and ``__metadata__``) from a hash map,
+    so its byte order, and the file's SHA-256, change from run to run even for identical
+    tensors and metadata. Sorting makes the same training give the same file; the tensor
+    data and their offsets are unchanged.
+    """
+    import json
+    import struct
+
+    from safetensors.torch import save_file
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(p), metadata=metadata)
+    raw = p.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    text = json.dumps(json.loads(raw[8:8 + n]), sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)          # keep the data 8-byte aligned, as safetensors does
+    p.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+
+
+_NET_LOCK = threading.Lock()
+_NETS: dict[tuple[str, str], tuple[Any, dict[str, Any], str]] = {}
+
+
+def load_network(path: str | Path, defaults: dict[str, Any],
+                 build: Callable[[dict[str, Any]], Any], *,
+                 buffers: tuple[str, ...] = ()) -> tuple[Any, dict[str, Any], str]:
+    """(network in eval mode, config, SHA-256 of the file), loaded once per process.
+
+    The config is ``defaults`` updated by the JSON in the file's ``config`` metadata, and
+    ``build(config)`` makes the network; ``buffers`` are fixed tensors the network makes
+    itself (a weight file need not hold them). Never pickle (:func:`load_safetensors`).
+
+    Raises
+    ------
+    LearnedModelError
+        The file's tensors do not fit the architecture (names or shapes).
+    """
+    import json
+
+    key = (str(Path(path).resolve()), f"{build.__module__}.{build.__qualname__}")
+    with _NET_LOCK:
+        if key in _NETS:
+            return _NETS[key]
+        tensors, meta = load_safetensors(path)
+        config = {**defaults, **json.loads(meta.get("config", "{}"))}
+        net = build(config)
+        try:
+            missing, unexpected = net.load_state_dict(tensors, strict=False)
+        except RuntimeError as exc:          # same names, other shapes
+            raise LearnedModelError(
+                f"{path}: weights do not match the architecture ({exc})") from None
+        missing = [m for m in missing if m not in buffers]
+        if missing or unexpected:
+            raise LearnedModelError(
+                f"{path}: weights do not match the architecture (missing {missing}, "
+                f"unexpected {unexpected})")
+        net.eval()
+        _NETS[key] = (net, config, sha256_file(path))
+        return _NETS[key]
+
+
 def sha256_file(path: str | Path) -> str:
     """SHA-256 of a file, hex; cached on (path, mtime, size)."""
     st = Path(path).stat()
@@ -103,5 +168,5 @@ def _sha256(path: str, mtime_ns: int, size: int) -> str:
     return h.hexdigest()
 
 
-__all__ = ["LearnedModelError", "load_safetensors", "set_offline_env", "sha256_file", "torch",
-           "transformers"]
+__all__ = ["LearnedModelError", "load_network", "load_safetensors", "save_safetensors",
+           "set_offline_env", "sha256_file", "torch", "transformers"]

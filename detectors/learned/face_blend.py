@@ -28,8 +28,6 @@ References
 from __future__ import annotations
 
 import json
-import struct
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -111,49 +109,18 @@ def patch_logits(net: Any, patches: np.ndarray, *, batch: int = 64) -> np.ndarra
 
 
 def save_model(net: Any, config: dict[str, Any], path: Path, summary: dict[str, Any]) -> None:
-    """Weights as safetensors with the config and the training summary as metadata; the
-    header is rewritten with sorted keys so that the same training gives the same bytes."""
-    from safetensors.torch import save_file
-
+    """Weights as safetensors with the config and the training summary as metadata (the same
+    training gives the same bytes: :func:`detectors.learned._torch.save_safetensors`)."""
     state = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()
              if k != "highpass"}
-    meta = {"config": json.dumps(config, sort_keys=True),
-            "training": json.dumps(summary, sort_keys=True), "detector": f"{NAME} {VERSION}"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(path), metadata=meta)
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    text = json.dumps(json.loads(raw[8:8 + n]), sort_keys=True, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)   # keep the data 8-byte aligned, as safetensors does
-    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n:])
-
-
-_LOCK = threading.Lock()
-_CACHE: dict[str, tuple[Any, dict[str, Any], str]] = {}
+    _torch.save_safetensors(state, path, {"config": json.dumps(config, sort_keys=True),
+                                          "training": json.dumps(summary, sort_keys=True),
+                                          "detector": f"{NAME} {VERSION}"})
 
 
 def load_model(path: str | Path = WEIGHTS) -> tuple[Any, dict[str, Any], str]:
     """(network in eval mode, config, SHA-256), loaded once per process, never with pickle."""
-    key = str(Path(path).resolve())
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        tensors, meta = _torch.load_safetensors(path)
-        config = {**DEFAULT_CONFIG, **json.loads(meta.get("config", "{}"))}
-        net = build_network(config)
-        try:
-            missing, unexpected = net.load_state_dict(tensors, strict=False)
-        except RuntimeError as exc:          # same names, other shapes
-            raise _torch.LearnedModelError(
-                f"{path}: weights do not match the architecture ({exc})") from None
-        missing = [m for m in missing if m != "highpass"]
-        if missing or unexpected:
-            raise _torch.LearnedModelError(
-                f"{path}: weights do not match the architecture (missing {missing}, "
-                f"unexpected {unexpected})")
-        net.eval()
-        _CACHE[key] = (net, config, _torch.sha256_file(path))
-        return _CACHE[key]
+    return _torch.load_network(path, DEFAULT_CONFIG, build_network, buffers=("highpass",))
 
 
 def _sigmoid(z):
@@ -220,9 +187,7 @@ def video_face_blend(media, *, weights: str | Path | None = None) -> DetectorRes
     """
     t0 = time.perf_counter()
     vp = P.video_pass(media)
-    why = vp.face_applicability()
-    if why is None and len(vp.deep) < MIN_CROPS:
-        why = f"only {len(vp.deep)} face frames could be measured at source resolution"
+    why = vp.face_applicability(min_deep=MIN_CROPS)
     if why is not None:
         return DetectorResult.not_applicable(NAME, VERSION, why, extras=vp.summary(),
                                              runtime=time.perf_counter() - t0)

@@ -62,9 +62,7 @@ References
 
 from __future__ import annotations
 
-import json
 import math
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -257,33 +255,13 @@ def build_network(config: dict[str, Any] | None = None):
     return ResidualCNN()
 
 
-_MODEL_LOCK = threading.Lock()
-_MODEL_CACHE: dict[str, tuple[Any, dict[str, Any], str]] = {}
-
-
 def load_model(path: str | Path = WEIGHTS) -> tuple[Any, dict[str, Any], str]:
     """(network in eval mode, config, SHA-256 of the file), loaded once per process.
 
     Loads with ``safetensors.torch.load_file`` (never pickle). The config is the JSON in the
     file's ``config`` metadata.
     """
-    key = str(Path(path).resolve())
-    with _MODEL_LOCK:
-        if key in _MODEL_CACHE:
-            return _MODEL_CACHE[key]
-        tensors, meta = _torch.load_safetensors(path)
-        config = {**DEFAULT_CONFIG, **json.loads(meta.get("config", "{}"))}
-        net = build_network(config)
-        missing, unexpected = net.load_state_dict(tensors, strict=False)
-        missing = [m for m in missing if m != "highpass"]
-        if missing or unexpected:
-            raise _torch.LearnedModelError(
-                f"{path}: weights do not match the architecture (missing {missing}, "
-                f"unexpected {unexpected})")
-        net.eval()
-        entry = (net, config, _torch.sha256_file(path))
-        _MODEL_CACHE[key] = entry
-        return entry
+    return _torch.load_network(path, DEFAULT_CONFIG, build_network, buffers=("highpass",))
 
 
 def patch_logits(net: Any, windows: np.ndarray, *, batch: int = 64) -> np.ndarray:

@@ -165,8 +165,9 @@ class VideoPass:
         return Box(int(round(x)), int(round(y)), int(round(w)), int(round(h))).clip(
             self.width, self.height)
 
-    def face_applicability(self, *, min_seconds: float = 2.0) -> str | None:
-        """None when a face is seen well enough, else the reason (for not_applicable)."""
+    def face_applicability(self, *, min_seconds: float = 2.0, min_deep: int = 0) -> str | None:
+        """None when a face is seen well enough, else the reason (for not_applicable);
+        ``min_deep``: the face crops at source resolution a detector of them needs."""
         if self.n == 0:
             return "no frame could be decoded"
         secs = self.face_seconds()
@@ -176,6 +177,8 @@ class VideoPass:
         if self.median_face_width() < MIN_FACE_PX:
             return (f"the face is too small: {self.median_face_width():.0f} px wide, under "
                     f"{MIN_FACE_PX} px")
+        if len(self.deep) < min_deep:
+            return f"only {len(self.deep)} face frames could be measured at source resolution"
         return None
 
     def summary(self) -> dict[str, Any]:
@@ -844,12 +847,23 @@ def _deep_crop(frame, Y: np.ndarray | None, box_a, a2s: float, index: int, t: fl
 
     ``Y``: the frame's luma plane, already upright (the streaming loop's); None for pixel
     formats without one, when the grey frame is converted here and turned by ``turns``."""
-    import cv2
-
     from triage_app import _video_io
 
-    x, y, w, h = (float(v) * a2s for v in box_a)
+    box = tuple(float(v) * a2s for v in box_a)
     full = Y if Y is not None else _video_io.upright(frame.to_ndarray(format="gray"), turns)
+    g, face, s = deep_crop_geometry(full, box)
+    return DeepCrop(index=index, time=t, gray=g, face=face, box=box, scale=s, reason=reason)
+
+
+def deep_crop_geometry(full: np.ndarray, box) -> tuple[np.ndarray, tuple[int, int, int, int],
+                                                       float]:
+    """(crop, face box in the crop, scale) of a grey frame: 2x the face box ``(x, y, w, h)``
+    (source pixels) around its centre, cut at the frame's edges, downscaled so that the face
+    is at most ``DEEP_FACE_SIDE`` px. The deep crops, and the face model's training crops
+    (``training/face_blend_data.py``), are cut so."""
+    import cv2
+
+    x, y, w, h = box
     H, W = full.shape[:2]
     cx, cy = x + w / 2, y + h / 2
     x0, y0 = int(max(0, cx - w)), int(max(0, cy - h))
@@ -861,8 +875,7 @@ def _deep_crop(frame, Y: np.ndarray | None, box_a, a2s: float, index: int, t: fl
                        interpolation=cv2.INTER_AREA)
     face = (int(round((x - x0) * s)), int(round((y - y0) * s)), int(round(w * s)),
             int(round(h * s)))
-    return DeepCrop(index=index, time=t, gray=g, face=face, box=(x, y, w, h), scale=s,
-                    reason=reason)
+    return g, face, s
 
 
 def _interpolate(box: np.ndarray, det: np.ndarray, tid: np.ndarray) -> np.ndarray:

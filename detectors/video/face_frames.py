@@ -210,9 +210,7 @@ def video_face_frames(media) -> DetectorResult:
     """Face-versus-surroundings image measurements over the face track of a video."""
     t0 = time.perf_counter()
     vp = P.video_pass(media)
-    why = vp.face_applicability()
-    if why is None and len(vp.deep) < MIN_DEEP:
-        why = f"only {len(vp.deep)} face frames could be measured at source resolution"
+    why = vp.face_applicability(min_deep=MIN_DEEP)
     if why is not None:
         return DetectorResult.not_applicable(NAME, VERSION, why, extras=vp.summary(),
                                              runtime=time.perf_counter() - t0)

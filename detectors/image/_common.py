@@ -83,6 +83,84 @@ def is_grey(pixels: np.ndarray) -> bool:
                 and np.array_equal(pixels[..., 1], pixels[..., 2]))
 
 
+#: At most this many distinct colours: a palette image (GIF, PNG-8), see :func:`palette_size`.
+PALETTE_MAX = 256
+#: A colour image of at least this many pixels with so few colours was quantized to a palette;
+#: a smaller one (an icon, a flat graphic) may simply have few colours.
+PALETTE_MIN_PIXELS = 64 * 64
+
+
+def palette_size(pixels: np.ndarray) -> int | None:
+    """Number of distinct colours of a colour image quantized to a palette, else None.
+
+    A GIF or PNG-8 stores at most 256 colours; turning a photograph into one replaces its
+    fine detail by the quantization error and, with dithering, by a fine pseudo-random
+    pattern of its own. Detectors that read the pixel-level residual (sensor noise, generator
+    up-sampling peaks, re-compression error) then measure the quantizer. Greyscale images
+    (three equal channels) have at most 256 levels anyway and are not palette images here.
+    A sample of pixels is counted first, so a photograph costs one small ``np.unique``.
+    """
+    if pixels.ndim != 3 or pixels.shape[2] < 3 or pixels.shape[0] * pixels.shape[1] < \
+            PALETTE_MIN_PIXELS:
+        return None
+    rgb = pixels[..., :3]
+    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 65536)))
+    sample = rgb[::step, ::step].reshape(-1, 3).astype(np.uint32)
+    codes = (sample[:, 0] << 16) | (sample[:, 1] << 8) | sample[:, 2]
+    if np.unique(codes).size > PALETTE_MAX:
+        return None
+    if is_grey(rgb):
+        return None
+    full = rgb.reshape(-1, 3).astype(np.uint32)
+    n = int(np.unique((full[:, 0] << 16) | (full[:, 1] << 8) | full[:, 2]).size)
+    return n if n <= PALETTE_MAX else None
+
+
+def palette_reason(n_colours: int) -> str:
+    """The ``not_applicable`` reason of a residual-based detector on a palette image."""
+    return (f"palette image ({n_colours} colours, as in a GIF or PNG-8): the colour "
+            "quantization and its dithering replace the fine detail this detector reads")
+
+
+#: :func:`block_codec`'s name for a lossy WebP file.
+LOSSY_WEBP = "lossy WebP (VP8)"
+#: ISO base-media (HEIF) brands of still images coded by a video codec's intra frames.
+_HEIF_BRANDS = {b"heic": "HEIF (HEVC)", b"heix": "HEIF (HEVC)", b"heim": "HEIF (HEVC)",
+                b"heis": "HEIF (HEVC)", b"hevc": "HEIF (HEVC)", b"hevx": "HEIF (HEVC)",
+                b"avif": "AVIF (AV1)", b"avis": "AVIF (AV1)"}
+
+
+def block_codec(image: Any) -> str | None:
+    """Name of the lossy non-JPEG block codec the image file was written with, else None.
+
+    Lossy WebP (VP8 intra: 4x4 transforms in 16x16 macroblocks, up to four quantizers chosen
+    per segment, a loop filter), HEIF/HEIC (HEVC intra, the iPhone's photo format: 4x4 to
+    32x32 transforms, deblocking) and AVIF (AV1 intra) code a photo the way a video encoder
+    codes a key frame. Their block edges fall on the same multiples of 4 and 8 as JPEG's, and
+    their quantizers change from block to block by design, so detectors built on JPEG's single
+    8x8 grid and single table, or on periodic peaks of the residual spectrum, would read the
+    codec as manipulation. Read from the file's bytes (``image.raw``); a bare array is None.
+    """
+    raw = bytes(getattr(image, "raw", b"") or b"")[:4096]
+    if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        pos = 12
+        while pos + 8 <= len(raw):
+            tag, size = raw[pos:pos + 4], int.from_bytes(raw[pos + 4:pos + 8], "little")
+            if tag == b"VP8 ":
+                return LOSSY_WEBP
+            if tag == b"VP8L":
+                return None
+            pos += 8 + size + (size & 1)
+        return None
+    if raw[4:8] == b"ftyp":
+        size = int.from_bytes(raw[:4], "big")
+        brands = [raw[8:12]] + [raw[i:i + 4] for i in range(16, min(size, len(raw)) - 3, 4)]
+        for b in brands:
+            if b in _HEIF_BRANDS:
+                return _HEIF_BRANDS[b]
+    return None
+
+
 # --------------------------------------------------------------------------- blocks
 
 

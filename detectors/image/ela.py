@@ -18,7 +18,7 @@ from triage_app.model import DetectorResult, Measurement
 from . import _common as C
 
 NAME = "ela"
-VERSION = "1.0"
+VERSION = "1.1"
 QUALITIES = (75, 85, 95)
 #: Logistic mapping of the strongest region's mean |z| to a probability; fitted on the
 #: development corpus by benchmarks/eval_image_classical.py --fit (see the module docstring).
@@ -27,6 +27,13 @@ QUALITIES = (75, 85, 95)
 #: anomalous region gives 0.34, a region at mean |z| 8 gives 0.79.
 CALIBRATION = {"x0": 2.73, "k": 0.25}
 Z_SEED = 3.5
+#: A re-save quality whose median block error is at most this (grey levels) leaves most blocks
+#: bit-identical: the picture was last compressed with that very quantization (a JPEG saved
+#: at quality 75, libjpeg's and Pillow's default, re-saved at 75). Its error levels then
+#: measure the decoder's rounding in the few blocks that change, not compression history,
+#: and on authentic photos they made the strongest "regions" of all (mean statistic 44 at
+#: quality 75 against 1-4 at the others): such a quality is left out.
+IDEMPOTENT_ERROR = 0.02
 
 
 def error_levels(pixels: np.ndarray, *, qualities=QUALITIES, block: int = 16) -> np.ndarray:
@@ -83,7 +90,10 @@ def _texture(y: np.ndarray, block: int) -> np.ndarray:
     limits="Content-dependent even after the texture correction (edges, text and saturated "
            "areas stand out); an image re-saved as a whole at low quality equalizes error "
            "levels and hides splices; a pasted region with the same compression history as "
-           "the host is invisible. Runs at full resolution (the JPEG grid must be kept).",
+           "the host is invisible. Runs at full resolution (the JPEG grid must be kept). A "
+           "re-save quality at which the picture was last compressed is left out (it "
+           "changes almost nothing); palette images and lossy WebP, HEIF/HEIC or AVIF files "
+           "are not judged.",
     artifacts=("blending_artifacts",),
     params={"qualities": list(QUALITIES), "block": 16, "z_seed": Z_SEED,
             "calibration": CALIBRATION},
@@ -113,7 +123,14 @@ def error_level_analysis(image, *, block: int = 16, qualities=QUALITIES) -> Dete
     (``log e_q = a + b log t``, least squares on the blocks) and the residuals are turned into
     robust z-scores (median, 1.4826 MAD); these z are averaged over the qualities and
     re-standardized (robust z of the average), averaged with their 3x3-block mean, and taken in
-    absolute value (a pasted region can be above or below the host's level).
+    absolute value (a pasted region can be above or below the host's level). A quality at
+    which the median block error is at most :data:`IDEMPOTENT_ERROR` is left out (listed in
+    ``extras["qualities_skipped"]``): the image was last compressed with those tables, and
+    re-saving it there changes only a few blocks, by rounding; ``not_applicable`` when every
+    quality is left out. ``not_applicable`` on a palette image
+    (:func:`detectors.image._common.palette_size`): the re-save error of a dithered picture
+    is the dither's; nor on a lossy WebP, HEIF or AVIF file
+    (:func:`detectors.image._common.block_codec`).
 
     References
     ----------
@@ -132,8 +149,31 @@ def error_level_analysis(image, *, block: int = 16, qualities=QUALITIES) -> Dete
         if h < 4 * block or w < 4 * block:
             return DetectorResult.not_applicable(
                 NAME, VERSION, f"image smaller than 4x4 blocks of {block} px")
+        n_colours = C.palette_size(pixels)
+        if n_colours is not None:
+            return DetectorResult.not_applicable(NAME, VERSION, C.palette_reason(n_colours),
+                                                 extras={"palette_colours": n_colours})
+        codec = C.block_codec(image)
+        if codec:
+            return DetectorResult.not_applicable(
+                NAME, VERSION,
+                f"{codec} file: its quantizers change from block to block by design, so JPEG "
+                "re-save error levels differ between regions of an untouched picture",
+                extras={"codec": codec})
         y = C.luma(pixels)
         levels = error_levels(pixels, qualities=qualities, block=block)
+        medians = [float(np.median(lv)) for lv in levels]
+        kept = [i for i, m in enumerate(medians) if m > IDEMPOTENT_ERROR]
+        skipped = [int(qualities[i]) for i in range(len(qualities)) if i not in kept]
+        if not kept:
+            return DetectorResult.not_applicable(
+                NAME, VERSION,
+                "re-saving at every quality tried ("
+                + ", ".join(str(int(q)) for q in qualities)
+                + ") leaves most blocks unchanged (flat, or last compressed with these "
+                  "quantization tables): there are no error levels to compare",
+                extras={"median_error_level": [round(m, 3) for m in medians]})
+        levels = levels[kept]
         tex = np.log(_texture(y, block) + 0.5)
         # clipped pixels re-compress with little error whatever their history: skip such blocks
         # one pass: a pixel is in range only when all three channels are in 3..252
@@ -155,6 +195,7 @@ def error_level_analysis(image, *, block: int = 16, qualities=QUALITIES) -> Dete
         za = np.abs(C.box_smooth(z, 3) * 0.5 + z * 0.5)
         regions = C.anomalous_regions(za, block, (h, w), threshold=Z_SEED, min_blocks=2)
         mid = levels[len(levels) // 2]
+        used = [int(qualities[i]) for i in kept]
 
         def measure(r: C.Region) -> Measurement:
             inside, rest = C.region_ratio(mid, r.blocks & valid)
@@ -171,6 +212,7 @@ def error_level_analysis(image, *, block: int = 16, qualities=QUALITIES) -> Dete
         NAME, VERSION, score=score, findings=findings, heatmap=heat,
         params={"qualities": [int(q) for q in qualities], "block": block, "z_seed": Z_SEED,
                 "calibration": CALIBRATION},
-        extras={"median_error_level": [round(float(np.median(lv)), 3) for lv in levels],
+        extras={"median_error_level": [round(m, 3) for m in medians],
+                "qualities_used": used, "qualities_skipped": skipped,
                 "statistic": round(float(stat), 3), "n_regions": len(regions)},
         runtime=t.elapsed)

@@ -25,7 +25,7 @@ from triage_app.model import DetectorResult, Finding, Measurement, Whole
 from . import _common as C
 
 NAME = "jpeg_traces"
-VERSION = "1.0"
+VERSION = "1.1"
 
 #: Logistic mapping of the strongest localized anomaly (mean z of the strongest region over
 #: the double-quantization, ghost and grid maps) to a probability; fitted on the development
@@ -326,7 +326,9 @@ def local_grid_strength(y: np.ndarray, offset: tuple[int, int], *, block: int = 
            "8x8 grid, is not applicable. Double quantization is only measurable where the "
            "current step is >= 2 (quality below about 95) and the first step differs from "
            "it; resizing or cropping off the 8x8 grid erases it. A region pasted with the same "
-           "compression history as the host, or moved by a multiple of 8 pixels, is invisible.",
+           "compression history as the host, or moved by a multiple of 8 pixels, is invisible. "
+           "Lossy WebP, HEIF/HEIC and AVIF files are not judged: their own block coding "
+           "would be read as JPEG history (an earlier JPEG inside them is not seen either).",
     artifacts=("double_compression", "blockiness"),
     params={"ghost_qualities": list(GHOST_QUALITIES), "z_seed": Z_SEED,
             "grid_present": GRID_PRESENT, "calibration": CALIBRATION,
@@ -348,7 +350,8 @@ def jpeg_traces(image, *, block: int = 16) -> DetectorResult:
     Returns
     -------
     DetectorResult
-        ``not_applicable`` when the image shows no compression history. Otherwise findings
+        ``not_applicable`` when the image shows no compression history, or is a lossy
+        WebP, HEIF or AVIF file (:func:`detectors.image._common.block_codec`). Otherwise findings
         ``double_compression`` (image-wide aligned double compression: Whole location;
         localized single-compressed or ghost regions: Mask locations) and ``blockiness``
         (regions where the residual grid is absent or shifted), the heatmap (max of the
@@ -377,6 +380,14 @@ def jpeg_traces(image, *, block: int = 16) -> DetectorResult:
             return DetectorResult.not_applicable(NAME, VERSION, "image smaller than 64x64")
         raw = getattr(image, "raw", b"") or b""
         is_jpeg = raw[:3] == b"\xff\xd8\xff"
+        codec = None if is_jpeg else C.block_codec(image)
+        if codec:
+            return DetectorResult.not_applicable(
+                NAME, VERSION,
+                f"{codec} file: its own block coding (transforms of 4x4 and up on the same "
+                "multiples of 4 and 8, quantizers that change by block, deblocking) is what the "
+                "8x8-grid and ghost tests would measure, not an earlier JPEG",
+                extras={"is_jpeg": False, "codec": codec})
         y = C.luma(pixels)
         extras: dict = {"is_jpeg": bool(is_jpeg)}
         findings: list[Finding] = []

@@ -75,3 +75,43 @@ def test_fast_error_levels_equal_the_reference_computation():
                                         .astype(np.int16)).astype(np.uint8), 8).mean(axis=2)
                     for q in (75, 90)])
     assert np.array_equal(fast, ref)
+
+
+def test_resave_quality_equal_to_the_files_own_is_left_out():
+    """A photo saved at quality 75 (Pillow's default) and re-saved at 75 leaves most blocks
+    bit-identical; the few that change made 'regions' of an untouched picture (statistic 44
+    on corpus photos). That quality is skipped, and the image is judged as clean."""
+    photo = media_from_bytes(jpeg_bytes(synthetic_photo(21, 320, 448), 75))
+    res = error_level_analysis(photo)
+    assert res.status == "ok"
+    assert res.extras["qualities_skipped"] == [75]
+    assert res.extras["qualities_used"] == [85, 95]
+    assert res.extras["median_error_level"][0] <= 0.02
+    only_75 = error_level_analysis(photo, qualities=(75,))
+    assert only_75.status == "not_applicable" and "unchanged" in only_75.reason
+    # a never-compressed photo keeps every quality
+    assert error_level_analysis(media_from_array(synthetic_photo(21, 320, 448))) \
+        .extras["qualities_skipped"] == []
+
+
+def test_palette_image_is_not_judged():
+    """Dithering to 256 colours is the residual ELA would measure."""
+    from PIL import Image
+
+    rgb = synthetic_photo(22, 256, 320)
+    pal = np.asarray(Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE,
+                                                 colors=200).convert("RGB"))
+    res = error_level_analysis(media_from_array(pal))
+    assert res.status == "not_applicable" and "palette image" in res.reason
+    assert res.extras["palette_colours"] <= 200
+
+
+def test_lossy_webp_is_not_judged():
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(synthetic_photo(23, 256, 320)).save(buf, "WEBP", quality=80)
+    res = error_level_analysis(media_from_bytes(buf.getvalue()))
+    assert res.status == "not_applicable" and res.extras["codec"] == "lossy WebP (VP8)"

@@ -1,0 +1,85 @@
+"""Tests for the file-format guards of detectors/image/_common.py: palette images and lossy
+block codecs other than JPEG, which residual- and grid-based detectors must not judge."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from _image_synth import jpeg_bytes, media_from_array, media_from_bytes, synthetic_photo
+from detectors.image import _common as C
+from detectors.image.generator_fingerprint import generator_fingerprint
+from detectors.image.jpeg_traces import jpeg_traces
+
+
+def _saved(pixels: np.ndarray, fmt: str, **kw) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def _heif(pixels: np.ndarray, fmt: str) -> bytes:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    return _saved(pixels, fmt, quality=80)
+
+
+def test_palette_size_counts_quantized_colour_images_only():
+    from PIL import Image
+
+    photo = synthetic_photo(30, 256, 256)
+    assert C.palette_size(photo) is None
+    pal = np.asarray(Image.fromarray(photo).convert("P", palette=Image.Palette.ADAPTIVE,
+                                                   colors=64).convert("RGB"))
+    assert 2 <= C.palette_size(pal) <= 64
+    grey = np.repeat(photo[..., :1], 3, axis=2)  # 256 grey levels at most: not a palette
+    assert C.palette_size(grey) is None
+    icon = pal[:32, :32]  # too small to tell a palette from a flat graphic
+    assert C.palette_size(icon) is None
+
+
+def test_block_codec_from_the_file_bytes():
+    photo = synthetic_photo(31, 128, 160)
+    assert C.block_codec(media_from_bytes(_saved(photo, "WEBP", quality=80))) == \
+        "lossy WebP (VP8)"
+    assert C.block_codec(media_from_bytes(_saved(photo, "WEBP", lossless=True))) is None
+    assert C.block_codec(media_from_bytes(jpeg_bytes(photo, 90))) is None
+    assert C.block_codec(media_from_array(photo)) is None
+    assert C.block_codec(photo) is None  # a bare array has no file
+    assert C.block_codec(media_from_bytes(_heif(photo, "HEIF"))) == "HEIF (HEVC)"
+    assert C.block_codec(media_from_bytes(_heif(photo, "AVIF"))) == "AVIF (AV1)"
+
+
+def test_webp_with_alpha_uses_the_extended_header():
+    from PIL import Image
+
+    rgba = np.dstack([synthetic_photo(32, 128, 160), np.full((128, 160), 200, np.uint8)])
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, "WEBP", quality=80)
+    assert buf.getvalue()[12:16] == b"VP8X"
+    assert C.block_codec(media_from_bytes(buf.getvalue())) == "lossy WebP (VP8)"
+
+
+def test_generator_fingerprint_skips_palette_and_block_codec_images():
+    from PIL import Image
+
+    photo = synthetic_photo(33, 320, 320)
+    pal = np.asarray(Image.fromarray(photo).convert("P").convert("RGB"))
+    res = generator_fingerprint(media_from_array(pal))
+    assert res.status == "not_applicable" and "palette image" in res.reason
+    res = generator_fingerprint(media_from_bytes(_saved(photo, "WEBP", quality=80)))
+    assert res.status == "not_applicable" and res.extras["codec"] == "lossy WebP (VP8)"
+    assert generator_fingerprint(media_from_array(photo)).status == "ok"
+    # HEVC and AV1 stills are judged: their transforms did not fool it on re-saved photos
+    assert generator_fingerprint(media_from_bytes(_heif(photo, "HEIF"))).status == "ok"
+
+
+def test_jpeg_traces_skips_block_codec_files_but_not_jpeg():
+    photo = synthetic_photo(34, 256, 320)
+    res = jpeg_traces(media_from_bytes(_saved(photo, "WEBP", quality=80)))
+    assert res.status == "not_applicable" and "WebP" in res.reason
+    assert jpeg_traces(media_from_bytes(jpeg_bytes(photo, 80))).status == "ok"

@@ -83,6 +83,13 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+def jpeg_resave(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """``rgb`` after an in-memory JPEG round trip at ``quality`` (OpenCV, 4:2:0)."""
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
 def auc(y: np.ndarray, s: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
@@ -106,7 +113,16 @@ def main(argv: list[str] | None = None) -> int:
                     default=ROOT / "resources" / "models" / "spectral_fingerprint.safetensors")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--C", type=float, default=0.3, help="inverse L2 regularisation")
+    ap.add_argument("--resave", default="90,75",
+                    help="comma-separated JPEG qualities: every image (both classes) also "
+                         "enters training re-saved at each, in its own fold (default 90,75, as shipped; \"\" for none)")
+    ap.add_argument("--eval-resave", default="90,75",
+                    help="JPEG qualities at which the held-out images are also scored, for "
+                         "the report only (default 90,75)")
+    ap.add_argument("--no-save", action="store_true", help="cross-validate only")
     args = ap.parse_args(argv)
+    train_q = [int(q) for q in args.resave.split(",") if q.strip()]
+    eval_q = sorted(set(train_q) | {int(q) for q in args.eval_resave.split(",") if q.strip()})
     np.random.seed(args.seed)
 
     items = load_items(args.corpus)
@@ -119,12 +135,14 @@ def main(argv: list[str] | None = None) -> int:
             # labelled authentic, so that "content scale" cannot separate the classes
             s = AUG_SIDE / max(rgb.shape[:2])
             variants.append((cv2.resize(rgb, None, fx=s, fy=s, interpolation=cv2.INTER_AREA), 1))
+        for q in eval_q:  # 100 + q: a JPEG re-save (trained on only when q is in --resave)
+            variants.append((jpeg_resave(rgb, q), 100 + q))
         for img, is_aug in variants:
             f, _ = image_features(img)
             rows.append(f)
             labels += [label] * len(f)
             folds += [fold] * len(f)
-            img_id += [i if not is_aug else 10_000 + i] * len(f)
+            img_id += [i if not is_aug else 10_000 * is_aug + i] * len(f)
             aug += [is_aug] * len(f)
         pixels.append(rgb.shape[0] * rgb.shape[1])
     x = np.concatenate(rows).astype(np.float64)
@@ -132,16 +150,34 @@ def main(argv: list[str] | None = None) -> int:
     fo = np.array(folds)
     ids = np.array(img_id)
     au = np.array(aug)
-    print(f"{len(items)} images, {len(x)} crops ({int(au.sum())} from downscaled reals), "
+    print(f"{len(items)} images, {len(x)} crops ({int((au == 1).sum())} from downscaled reals, {int((au >= 100).sum())} from JPEG re-saves), "
           f"{x.shape[1]} features")
 
+    # resaves at a quality not asked for by --resave are scored, never trained on
+    use = (au < 100) | np.isin(au - 100, train_q)
     oof = np.zeros(len(x))
     for k in range(5):
-        tr, te = fo != k, fo == k
+        tr, te = (fo != k) & use, fo == k
         mean, std, clf = fit(x[tr], y[tr], args.seed, args.C)
         oof[te] = clf.decision_function((x[te] - mean) / std)
     # size control: held-out downscaled reals against held-out fakes (both ~559 px)
     aug_ids = np.unique(ids[au == 1])
+    resave_report = {}
+    for q in eval_q:
+        qi = [10_000 * (100 + q) + i for i in range(len(items))]
+        qs = np.array([oof[ids == i].mean() if (ids == i).any() else np.nan for i in qi])
+        ok = ~np.isnan(qs)
+        yq = np.array([it[1] for it in items])[ok]
+        pk = np.array([it[3] == "pkg" for it in items])[ok]
+        prob = 1 / (1 + np.exp(-qs[ok]))
+        resave_report[q] = {"image_auc": round(auc(yq, qs[ok]), 3),
+                            "real_mean_p": round(float(prob[yq == 0].mean()), 3),
+                            "package_real_mean_p": round(float(prob[pk].mean()), 3),
+                            "real_over_half": round(float((prob[yq == 0] > 0.5).mean()), 3),
+                            "fake_mean_p": round(float(prob[yq == 1].mean()), 3)}
+    for q, r in resave_report.items():
+        print(f"held-out, every image re-saved at JPEG q{q}{' (trained on)' if q in train_q else ''}: "
+              + json.dumps(r))
     ctl_y = np.array([0] * len(aug_ids) + [1] * int((np.array([it[1] for it in items]) == 1).sum()))
     ctl_s = np.array([oof[ids == i].mean() for i in aug_ids]
                      + [oof[ids == i].mean() for i, it in enumerate(items) if it[1] == 1])
@@ -169,7 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"size-leak check: Spearman(score, log pixels) over real images = {rho:.3f}; "
           f"AUC of reals downscaled to {AUG_SIDE} px vs fakes = {ctl_auc:.3f}")
 
-    mean, std, clf = fit(x, y, args.seed, args.C)
+    oof_orig_real = 1 / (1 + np.exp(-img_s[img_y == 0]))
+    pk_orig = np.array([it[3] == "pkg" for it in items])
+    print(f"held-out, originals: real mean p {oof_orig_real.mean():.3f}, package photos "
+          f"{(1 / (1 + np.exp(-img_s[pk_orig]))).mean():.3f}")
+    if args.no_save:
+        return 0
+    mean, std, clf = fit(x[use], y[use], args.seed, args.C)
     from safetensors.numpy import save_file
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,11 @@ CAMERA_KEYS = ("com.apple.quicktime.make", "com.apple.quicktime.model", "make", 
 #: normal); camera make/model tags (-0.5: a device wrote the container and nothing re-muxed it).
 LOGODDS = {"generator": 3.0, "face_tool": 3.0, "editor": 0.8, "muxer": 0.1, "encoder_sei": 0.1,
            "creation_mismatch": 0.5, "start_offset": 0.3, "double_compression": 0.4,
-           "vfr": 0.0, "camera": -0.5}
+           "vfr": 0.0, "timestamps": 0.0, "camera": -0.5}
+#: Frame intervals shorter than this (ms, above 1000 frames per second) are not a camera's:
+#: the timestamps were written wrong (a broken muxer or a tool that did not set them), and
+#: every time the analysis reports is then unreliable.
+MIN_FRAME_INTERVAL_MS = 1.0
 START_OFFSET_S = 0.2
 CREATION_MISMATCH_S = 2.0
 #: Double compression: periods (in frames) searched, and the z of the phase mean needed
@@ -127,18 +131,21 @@ def _parse_time(s: str) -> datetime | None:
 
 def frame_rate_variability(pts: np.ndarray, time_base: float | None) -> dict[str, float]:
     """Frame intervals from sorted presentation times: median, min, max (ms), and the share
-    of intervals more than 25 % off the median."""
+    of intervals more than 25 % off the median, and the share of frames whose timestamp does not
+    advance past the previous one (``repeated_share``; only that key when fewer than 5
+    intervals advance and most repeat)."""
     p = np.sort(pts[pts >= 0])
     if time_base is None or len(p) < 10:
         return {}
     d = np.diff(p).astype(np.float64) * time_base * 1000.0
+    repeated = float(np.mean(d <= 0))  # frames that share a timestamp with the one before
     d = d[d > 0]
     if len(d) < 5:
-        return {}
+        return {"repeated_share": repeated} if repeated > 0.5 else {}
     med = float(np.median(d))
     off = float(np.mean(np.abs(d - med) > 0.25 * med))
     return {"median_ms": med, "min_ms": float(d.min()), "max_ms": float(d.max()),
-            "share_off": off}
+            "share_off": off, "repeated_share": repeated}
 
 
 def gop_periodicity(size: np.ndarray, key: np.ndarray) -> dict[str, float]:
@@ -275,7 +282,20 @@ def video_container(media) -> DetectorResult:
     gop: dict[str, float] = {}
     if "pts" in info:
         vfr = frame_rate_variability(info["pts"], info["time_base"])
-        if vfr and vfr["share_off"] > 0.05:
+        repeated, med = vfr.get("repeated_share", 0.0), vfr.get("median_ms")
+        if repeated > 0.05 or (med is not None and med < MIN_FRAME_INTERVAL_MS):
+            # noted, not evidence: but every time this analysis reports rests on these stamps
+            measurement = (
+                Measurement("share of frames whose timestamp does not advance",
+                            round(repeated, 4), 0.05) if repeated > 0.05 else
+                Measurement("median frame interval", round(med, 4), MIN_FRAME_INTERVAL_MS,
+                            "ms"))
+            add("timestamps", Finding(
+                artifact="software_metadata",
+                location=MetadataField("video packet timestamps",
+                                       "implausible: the times in this analysis are unreliable"),
+                strength=0.1, measurement=measurement, detector=NAME))
+        if vfr.get("share_off", 0.0) > 0.05:
             add("vfr", Finding(
                 artifact="software_metadata",
                 location=MetadataField("video packet timestamps",

@@ -80,3 +80,42 @@ def test_gop_periodicity_of_an_all_intra_stream_is_empty_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert gop_periodicity(size, np.ones(200, bool)) == {}
+
+
+def test_frame_rate_variability_reports_repeated_timestamps():
+    pts = np.zeros(40, np.int64)  # a muxer that wrote no timestamps
+    assert frame_rate_variability(pts, 1 / 12800) == {"repeated_share": 1.0}
+    pts = np.cumsum(np.r_[0, np.full(50, 512)])
+    assert frame_rate_variability(pts, 1 / 12800)["repeated_share"] == 0.0
+
+
+def test_implausible_timestamps_are_noted(tmp_path):
+    """Frames handed to the encoder with a time base but no timestamps are all muxed at 0
+    (seen when re-encoding decoded frames; the container then claims 6,250 fps). The
+    container detector says so, as a note (no weight): the times it reports are off."""
+    from fractions import Fraction
+
+    import av
+
+    path = tmp_path / "no_pts.mp4"
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("libx264", rate=25)
+        st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
+        rng = np.random.default_rng(0)
+        for _ in range(60):
+            img = av.VideoFrame.from_ndarray(rng.integers(0, 255, (48, 64, 3), np.uint8),
+                                             format="rgb24").reformat(format="yuv420p")
+            img.time_base, img.pts = Fraction(1, 12800), None
+            for pkt in st.encode(img):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    from triage_app.media import open_media
+
+    res = video_container(open_media(path))
+    notes = [f for f in res.findings if getattr(f.location, "name", "") == "video packet timestamps"
+             and "unreliable" in f.location.value]
+    assert len(notes) == 1
+    assert notes[0].measurement.name in ("median frame interval",
+                                         "share of frames whose timestamp does not advance")
+    assert res.extras["contributions"].get("timestamps", 0.0) == 0.0

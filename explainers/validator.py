@@ -133,6 +133,19 @@ def _ctx(media: Any, faces: Sequence[Box] | None) -> _Ctx:
 FACE_SAMPLES = 5
 
 
+def _upright_faces(media) -> list[Box]:
+    """Faces of a still, looked for as a viewer shows it (EXIF orientation applied: a phone
+    stores portrait photos sideways), in stored pixel coordinates like every claim's box."""
+    from detectors.image._common import orientation_of, stored_box, upright
+
+    o = orientation_of(media)
+    if o == 1:
+        return find_faces_in(media.pixels)
+    shape = media.pixels.shape
+    return [stored_box(b, o, shape)
+            for b in find_faces_in(np.ascontiguousarray(upright(media.pixels, o)))]
+
+
 def _faces(ctx: _Ctx, at: float | None = None, end: float | None = None) -> list[Box]:
     """Faces in the image, or in a few frames of the video: at ``at`` alone, across
     ``at``..``end`` (a claimed span), or across the clip; a face in any frame counts."""
@@ -143,7 +156,7 @@ def _faces(ctx: _Ctx, at: float | None = None, end: float | None = None) -> list
         return ctx.faces_cache[key]
     faces: list[Box] = []
     if ctx.kind == "image":
-        faces = find_faces_in(ctx.media.pixels)
+        faces = _upright_faces(ctx.media)
     elif ctx.kind == "video":
         last = max(0.0, (ctx.duration or 0.0) - 0.1)
         if at is None:

@@ -984,3 +984,25 @@ def test_a_streamed_recording_analyses_as_the_whole_one(tmp_path, stream_above, 
 
     assert gist(streamed) == gist(whole)
     assert any(f.detector == "digital_silence" for f in streamed.findings)
+
+
+def test_exif_orientation_is_noted_and_pixels_stay_as_stored(tmp_path):
+    """A phone photo stored sideways: the note says how a viewer turns it; the pixels are
+    the stored ones (the JPEG grid and the sensor pattern are measured there)."""
+    import numpy as np
+    from PIL import Image
+
+    from triage_app.media import open_media
+
+    pixels = np.random.default_rng(0).integers(0, 255, (40, 64, 3), np.uint8)
+    im = Image.fromarray(pixels)
+    exif = im.getexif()
+    exif[274] = 6
+    path = tmp_path / "portrait.png"
+    im.save(path, exif=exif.tobytes())
+    media = open_media(path)
+    assert media.pixels.shape == (40, 64, 3) and np.array_equal(media.pixels, pixels)
+    assert any("EXIF orientation 6" in n and "90 degrees clockwise" in n for n in media.notes)
+    plain = tmp_path / "plain.png"
+    im.save(plain)
+    assert not any("orientation" in n for n in open_media(plain).notes)

@@ -150,7 +150,20 @@ def open_image(path: Path, fmt: str, limits: Limits) -> ImageMedia:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow warns on damaged EXIF; _exif_dict notes it
         _fill_metadata(media, img, info, raw, fmt)
+    turn = _ORIENTATIONS.get(media.exif.get("Orientation"))
+    if turn:
+        media.notes.append(
+            f"EXIF orientation {media.exif['Orientation']}: a viewer shows this picture "
+            f"{turn}; it is analysed, shown and mapped here as stored, faces are looked for "
+            "upright")
     return media
+
+
+#: EXIF Orientation -> how a viewer turns the stored picture to show it.
+_ORIENTATIONS = {2: "mirrored left to right", 3: "turned by 180 degrees",
+                 4: "mirrored top to bottom", 5: "mirrored along its main diagonal",
+                 6: "turned 90 degrees clockwise", 7: "mirrored along its other diagonal",
+                 8: "turned 90 degrees counter-clockwise"}
 
 
 def _register_heif(fmt: str) -> None:

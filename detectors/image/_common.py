@@ -161,6 +161,78 @@ def block_codec(image: Any) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- orientation
+
+
+def orientation_of(image: Any) -> int:
+    """The EXIF Orientation (1-8) of an image file's pixels; 1 (as stored) when absent."""
+    value = (getattr(image, "exif", None) or {}).get("Orientation", 1)
+    try:
+        o = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return o if 1 <= o <= 8 else 1
+
+
+def upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """The picture as a viewer shows it: ``pixels`` (as stored) turned by EXIF ``orientation``.
+
+    Phones store a portrait photo sideways and say how to turn it (EXIF 274); forensic
+    measurements stay on the stored pixels (JPEG grid, sensor pattern), but a face detector
+    and the regions it names (forehead above the eyes) need the face upright.
+    """
+    o = orientation
+    if o == 2:
+        return pixels[:, ::-1]
+    if o == 3:
+        return pixels[::-1, ::-1]
+    if o == 4:
+        return pixels[::-1]
+    if o == 5:
+        return pixels.swapaxes(0, 1)
+    if o == 6:
+        return np.rot90(pixels, k=-1)
+    if o == 7:
+        return pixels[::-1, ::-1].swapaxes(0, 1)
+    if o == 8:
+        return np.rot90(pixels, k=1)
+    return pixels
+
+
+def stored_map(view: np.ndarray, orientation: int) -> np.ndarray:
+    """Inverse of :func:`upright`: a map computed on the upright view, in stored layout."""
+    o = orientation
+    if o in (2, 3, 4):
+        return upright(view, o)  # a flip or a half turn is its own inverse
+    if o == 5:
+        return view.swapaxes(0, 1)
+    if o == 6:
+        return np.rot90(view, k=1)
+    if o == 7:
+        return view.swapaxes(0, 1)[::-1, ::-1]
+    if o == 8:
+        return np.rot90(view, k=-1)
+    return view
+
+
+def stored_point(xv: int, yv: int, orientation: int, stored_shape: tuple[int, ...]
+                 ) -> tuple[int, int]:
+    """Stored (x, y) of the pixel at (xv, yv) of the upright view."""
+    h, w = stored_shape[:2]
+    return {1: (xv, yv), 2: (w - 1 - xv, yv), 3: (w - 1 - xv, h - 1 - yv),
+            4: (xv, h - 1 - yv), 5: (yv, xv), 6: (yv, h - 1 - xv),
+            7: (w - 1 - yv, h - 1 - xv), 8: (w - 1 - yv, xv)}[orientation]
+
+
+def stored_box(box: Box, orientation: int, stored_shape: tuple[int, ...]) -> Box:
+    """A box of the upright view, in stored pixel coordinates."""
+    a = stored_point(box.x, box.y, orientation, stored_shape)
+    b = stored_point(box.x + box.w - 1, box.y + box.h - 1, orientation, stored_shape)
+    x0, x1 = sorted((a[0], b[0]))
+    y0, y1 = sorted((a[1], b[1]))
+    return Box(int(x0), int(y0), int(x1 - x0 + 1), int(y1 - y0 + 1))
+
+
 # --------------------------------------------------------------------------- blocks
 
 

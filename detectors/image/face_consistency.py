@@ -19,17 +19,19 @@ the face with its own surroundings:
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
 import pywt
 
+from detectors.image._common import orientation_of, stored_box, stored_map, upright
 from detectors.image.faces import find_faces, tridf_regions
 from detectors.registry import detector
 from triage_app.model import Box, DetectorResult, Finding, Measurement, Region
 
 NAME = "face_consistency"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 #: Per-measurement evidence z (0 = consistent) -> probability: p = 1/(1+exp(-(z - Z0)/ZS)).
 #: z is ``|log2(ratio)|`` for noise and sharpness (one octave = 1), the chroma distance in
@@ -221,7 +223,9 @@ def face_consistency(media) -> DetectorResult:
     Returns
     -------
     DetectorResult
-        ``not_applicable`` ("no face found") without a frontal face. Otherwise, per face (at
+        ``not_applicable`` ("no face found") without a frontal face, looked for on the
+        picture as it is shown (EXIF orientation applied; boxes, regions and the heatmap
+        are then turned back to stored pixels). Otherwise, per face (at
         most 3), evidence values ``z``: ``|log2(noise ratio)|``, ``|log2(Laplacian variance
         ratio)| / 2``, ``chroma distance / 3`` and ``log2(ring ratio)``; each maps to
         ``p = 1 / (1 + exp(-(z - 1.1) / 0.25))`` (constants in :data:`Z0`, set on the
@@ -240,7 +244,33 @@ def face_consistency(media) -> DetectorResult:
     rgb = media.pixels
     if rgb.ndim == 2:
         rgb = np.dstack([rgb] * 3)
-    rgb = np.ascontiguousarray(rgb[..., :3])
+    orientation = orientation_of(media)
+    if orientation == 1:
+        return _judge_faces(np.ascontiguousarray(rgb[..., :3]), t0)
+    # a phone's portrait photo is stored sideways: faces are found and their regions named
+    # on the picture as it is shown, and everything is reported in stored pixels
+    res = _judge_faces(np.ascontiguousarray(upright(rgb[..., :3], orientation)), t0)
+    if res.status != "ok":
+        return res
+    shape = rgb.shape
+
+    def back(loc):
+        if isinstance(loc, Box):
+            return stored_box(loc, orientation, shape)
+        if isinstance(loc, Region) and loc.box is not None:
+            return replace(loc, box=stored_box(loc.box, orientation, shape))
+        return loc
+
+    res.findings = [replace(f, location=back(f.location)) for f in res.findings]
+    res.heatmap = np.ascontiguousarray(stored_map(res.heatmap, orientation))
+    for face in res.extras["faces"]:
+        face["box"] = vars(stored_box(Box(**face["box"]), orientation, shape))
+    res.extras["exif_orientation"] = orientation
+    return res
+
+
+def _judge_faces(rgb: np.ndarray, t0: float) -> DetectorResult:
+    """:func:`face_consistency` on upright RGB pixels."""
     faces = find_faces(rgb)[:PARAMS["max_faces"]]
     if not faces:
         return DetectorResult.not_applicable(NAME, VERSION, "no face found", params=PARAMS,

@@ -269,3 +269,26 @@ def test_a_face_seen_in_part_of_the_claimed_span_counts(tmp_path, monkeypatch):
                  FrameSpan(0.0, 2.5, None), region="eyes_region")
     out = validate([dark], m, verdict=Verdict("likely_manipulated", 0.8))
     assert out[0].status == "hallucinated" and "no face" in out[0].reason
+
+
+@pytest.mark.corpus
+def test_faces_of_a_sideways_phone_photo_are_found_upright(corpus_dir):
+    """EXIF orientation 6: the probe finds the face as a viewer shows it and returns its box
+    in stored pixels, where the detectors' claims put it."""
+    import cv2
+    import numpy as np
+
+    from explainers.validator import _upright_faces, find_faces_in
+    from triage_app.media import ImageMedia
+
+    rgb = cv2.cvtColor(cv2.imread(str(corpus_dir / "pkg" / "pypi_scikit-image" /
+                                       "astronaut.png")), cv2.COLOR_BGR2RGB)
+    stored = np.ascontiguousarray(np.rot90(rgb, k=1))
+    assert not find_faces_in(stored)
+    faces = _upright_faces(ImageMedia(path="p.jpg", format="JPEG", pixels=stored,
+                                      exif={"Orientation": 6}))
+    ref = find_faces_in(rgb)[0]
+    assert faces and (faces[0].w, faces[0].h) == (ref.h, ref.w)
+    b = faces[0]
+    assert np.array_equal(np.rot90(stored[b.y:b.y + b.h, b.x:b.x + b.w], k=-1),
+                          rgb[ref.y:ref.y + ref.h, ref.x:ref.x + ref.w])

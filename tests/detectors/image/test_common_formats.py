@@ -83,3 +83,39 @@ def test_jpeg_traces_skips_block_codec_files_but_not_jpeg():
     res = jpeg_traces(media_from_bytes(_saved(photo, "WEBP", quality=80)))
     assert res.status == "not_applicable" and "WebP" in res.reason
     assert jpeg_traces(media_from_bytes(jpeg_bytes(photo, 80))).status == "ok"
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_upright_matches_pillow_and_maps_back(orientation):
+    """upright() turns pixels as Pillow's exif_transpose does; stored_map() undoes it, and
+    stored_box() sends a box of the upright view onto the same pixels of the stored image."""
+    from PIL import Image, ImageOps
+
+    from triage_app.model import Box
+
+    rng = np.random.default_rng(orientation)
+    stored = rng.integers(0, 255, (30, 50, 3), np.uint8)
+    im = Image.fromarray(stored)
+    exif = im.getexif()
+    exif[274] = orientation
+    buf = io.BytesIO()
+    im.save(buf, "PNG", exif=exif.tobytes())
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(buf.getvalue()))))
+    view = C.upright(stored, orientation)
+    assert np.array_equal(view, expected)
+    assert np.array_equal(C.stored_map(view, orientation), stored)
+    box = Box(3, 5, 7, 4)
+    sb = C.stored_box(box, orientation, stored.shape)
+    patch = view[box.y:box.y + box.h, box.x:box.x + box.w]
+    back = stored[sb.y:sb.y + sb.h, sb.x:sb.x + sb.w]
+    assert sorted(patch.reshape(-1, 3).tolist()) == sorted(back.reshape(-1, 3).tolist())
+
+
+def test_orientation_of_reads_exif_and_defaults_to_as_stored():
+    class _M:
+        exif = {"Orientation": 6}
+
+    assert C.orientation_of(_M()) == 6
+    _M.exif = {"Orientation": "junk"}
+    assert C.orientation_of(_M()) == 1
+    assert C.orientation_of(np.zeros((4, 4, 3), np.uint8)) == 1

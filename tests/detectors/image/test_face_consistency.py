@@ -83,3 +83,24 @@ def test_recoloured_face(astronaut):
     res = face_consistency(_media(forged))
     col = [f for f in res.findings if f.artifact == "color_inconsistency"]
     assert col and col[0].region == "cervical_region"
+
+
+@pytest.mark.corpus
+def test_sideways_phone_photo_is_judged_upright(astronaut):
+    """A portrait photo stored sideways with EXIF orientation 6 (turn 90 degrees clockwise to
+    view): the face is found on the picture as shown, and reported in stored pixels, on the
+    same pixels as in the upright copy."""
+    rgb, _ = astronaut
+    stored = np.ascontiguousarray(np.rot90(rgb, k=1))  # what the viewer turns back clockwise
+    plain = face_consistency(_media(stored))
+    assert plain.status == "not_applicable"  # the cascade finds no sideways face
+    res = face_consistency(ImageMedia(path="x.jpg", format="JPEG", pixels=stored,
+                                      exif={"Orientation": 6}))
+    ref = face_consistency(_media(rgb))
+    assert res.status == "ok" and res.extras["exif_orientation"] == 6
+    assert res.heatmap.shape == stored.shape[:2]
+    assert res.score == pytest.approx(ref.score)
+    b, r = res.extras["faces"][0]["box"], ref.extras["faces"][0]["box"]
+    face_stored = stored[b["y"]:b["y"] + b["h"], b["x"]:b["x"] + b["w"]]
+    face_upright = rgb[r["y"]:r["y"] + r["h"], r["x"]:r["x"] + r["w"]]
+    assert np.array_equal(np.rot90(face_stored, k=-1), face_upright)

@@ -83,11 +83,26 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def jpeg_resave(rgb: np.ndarray, quality: int) -> np.ndarray:
-    """``rgb`` after an in-memory JPEG round trip at ``quality`` (OpenCV, 4:2:0)."""
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+def resave(rgb: np.ndarray, code: int) -> np.ndarray:
+    """``rgb`` after an in-memory round trip through channel ``code`` (:func:`channel_code`):
+    JPEG (OpenCV, 4:2:0) or lossy WebP (OpenCV's libwebp) at the code's quality."""
+    ext, flag = (".jpg", cv2.IMWRITE_JPEG_QUALITY) if code < 300 else \
+        (".webp", cv2.IMWRITE_WEBP_QUALITY)
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [flag, code % 100 or 100])
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def channel_code(token: str) -> int:
+    """``"75"`` (JPEG quality 75) -> 175, ``"webp80"`` -> 380: the variant's code in the
+    trainer's bookkeeping (0 original, 1 downscaled real)."""
+    t = token.strip().lower()
+    if t.startswith("webp"):
+        return 300 + int(t[4:])
+    return 100 + int(t)
+
+
+def channel_name(code: int) -> str:
+    return f"JPEG q{code - 100}" if code < 300 else f"WebP q{code - 300}"
 
 
 def auc(y: np.ndarray, s: np.ndarray) -> float:
@@ -113,16 +128,18 @@ def main(argv: list[str] | None = None) -> int:
                     default=ROOT / "resources" / "models" / "spectral_fingerprint.safetensors")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--C", type=float, default=0.3, help="inverse L2 regularisation")
-    ap.add_argument("--resave", default="90,75",
-                    help="comma-separated JPEG qualities: every image (both classes) also "
-                         "enters training re-saved at each, in its own fold (default 90,75, as shipped; \"\" for none)")
-    ap.add_argument("--eval-resave", default="90,75",
-                    help="JPEG qualities at which the held-out images are also scored, for "
-                         "the report only (default 90,75)")
+    ap.add_argument("--resave", default="90,75,webp80",
+                    help="comma-separated re-saves, a JPEG quality (75) or webpQ (webp80): "
+                         "every image (both classes) also enters training through each, in "
+                         "its own fold (default 90,75,webp80, as shipped; \"\" for none)")
+    ap.add_argument("--eval-resave", default="90,75,webp80",
+                    help="re-saves through which the held-out images are also scored, for "
+                         "the report only (default 90,75,webp80)")
     ap.add_argument("--no-save", action="store_true", help="cross-validate only")
     args = ap.parse_args(argv)
-    train_q = [int(q) for q in args.resave.split(",") if q.strip()]
-    eval_q = sorted(set(train_q) | {int(q) for q in args.eval_resave.split(",") if q.strip()})
+    train_q = [channel_code(q) for q in args.resave.split(",") if q.strip()]
+    eval_q = sorted(set(train_q) | {channel_code(q) for q in args.eval_resave.split(",")
+                                    if q.strip()})
     np.random.seed(args.seed)
 
     items = load_items(args.corpus)
@@ -135,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             # labelled authentic, so that "content scale" cannot separate the classes
             s = AUG_SIDE / max(rgb.shape[:2])
             variants.append((cv2.resize(rgb, None, fx=s, fy=s, interpolation=cv2.INTER_AREA), 1))
-        for q in eval_q:  # 100 + q: a JPEG re-save (trained on only when q is in --resave)
-            variants.append((jpeg_resave(rgb, q), 100 + q))
+        for q in eval_q:  # a re-save (trained on only when it is in --resave)
+            variants.append((resave(rgb, q), q))
         for img, is_aug in variants:
             f, _ = image_features(img)
             rows.append(f)
@@ -154,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{x.shape[1]} features")
 
     # resaves at a quality not asked for by --resave are scored, never trained on
-    use = (au < 100) | np.isin(au - 100, train_q)
+    use = (au < 100) | np.isin(au, train_q)
     oof = np.zeros(len(x))
     for k in range(5):
         tr, te = (fo != k) & use, fo == k
@@ -164,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     aug_ids = np.unique(ids[au == 1])
     resave_report = {}
     for q in eval_q:
-        qi = [10_000 * (100 + q) + i for i in range(len(items))]
+        qi = [10_000 * q + i for i in range(len(items))]
         qs = np.array([oof[ids == i].mean() if (ids == i).any() else np.nan for i in qi])
         ok = ~np.isnan(qs)
         yq = np.array([it[1] for it in items])[ok]
@@ -176,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                             "real_over_half": round(float((prob[yq == 0] > 0.5).mean()), 3),
                             "fake_mean_p": round(float(prob[yq == 1].mean()), 3)}
     for q, r in resave_report.items():
-        print(f"held-out, every image re-saved at JPEG q{q}{' (trained on)' if q in train_q else ''}: "
+        print(f"held-out, every image re-saved as {channel_name(q)}"
+              f"{' (trained on)' if q in train_q else ''}: "
               + json.dumps(r))
     ctl_y = np.array([0] * len(aug_ids) + [1] * int((np.array([it[1] for it in items]) == 1).sum()))
     ctl_s = np.array([oof[ids == i].mean() for i in aug_ids]

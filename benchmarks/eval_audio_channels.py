@@ -26,14 +26,9 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
 import sys
-import tempfile
-import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.eval_image_channels import summarise  # noqa: E402
+from benchmarks import _channels  # noqa: E402
 
 CHANNELS = ("original", "wav16", "mp3_128k", "mp3_64k", "opus_24k", "aac_64k", "phone_8k",
             "noise_30db")
@@ -61,7 +56,7 @@ def _mono(path: Path, seconds: float) -> tuple[np.ndarray, int]:
     return data.mean(axis=1).astype(np.float64), int(fs)
 
 
-def write_channel(src: Path, channel: str, out_dir: Path, seconds: float) -> Path:
+def write_channel(src: Path, channel: str, out_dir: Path, *, seconds: float) -> Path:
     """The first ``seconds`` of ``src`` (mono) written through ``channel``."""
     import soundfile as sf
 
@@ -84,68 +79,24 @@ def write_channel(src: Path, channel: str, out_dir: Path, seconds: float) -> Pat
         path = stem.with_suffix(".wav")
         sf.write(path, np.clip(resample_to(x, fs, 8000), -1, 1), 8000, subtype="ULAW")
         return path
-    import av
+    from training.train_audio_spoof import encode_mono
 
     codec, fmt, suffix, rate, bit_rate = _LOSSY[channel]
     path = stem.with_suffix(suffix)
-    pcm = np.clip(resample_to(x, fs, rate), -1, 1).astype(np.float32)
-    with av.open(str(path), "w", format=fmt) as out:
-        st = out.add_stream(codec, rate=rate)
-        st.bit_rate = bit_rate
-        st.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="flt", layout="mono")
-        frame.sample_rate = rate
-        for pkt in st.encode(frame):
-            out.mux(pkt)
-        for pkt in st.encode(None):
-            out.mux(pkt)
+    encode_mono(path, np.clip(resample_to(x, fs, rate), -1, 1), codec=codec, rate=rate,
+                bit_rate=bit_rate, fmt=fmt)
     return path
 
 
-def analyse_one(job: tuple[str, int, str, str, float]) -> dict:
-    from triage_app.media import MediaError, open_media
-    from triage_app.pipeline import analyze
-
-    src, label, channel, tmp, seconds = job
-    row = {"path": src, "label": label, "channel": channel}
-    try:
-        media = open_media(write_channel(Path(src), channel, Path(tmp), seconds))
-        a = analyze(media, explain=False)
-    except (MediaError, OSError, ValueError) as exc:
-        row["error"] = str(exc)
-        return row
-    row["probability"] = a.verdict.probability
-    row["verdict"] = a.verdict.label
-    row["scores"] = {r.name: r.score for r in a.detectors if r.status == "ok"}
-    return row
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    ap.add_argument("--channels", default=",".join(CHANNELS))
-    ap.add_argument("--seconds", type=float, default=15.0)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--json", type=Path)
+    ap = _channels.parser(__doc__, CHANNELS)
+    ap.add_argument("--seconds", type=float, default=15.0,
+                    help="write at most this many seconds of each recording (default 15)")
     args = ap.parse_args(argv)
-    if not (args.corpus / "manifest.csv").is_file():
-        print(f"no manifest.csv under {args.corpus}", file=sys.stderr)
-        return 2
-    channels = [c.strip() for c in args.channels.split(",") if c.strip()]
-    rows = [(str(args.corpus / r["path"]), int(r["label"] == "manipulated"))
-            for r in csv.DictReader(open(args.corpus / "manifest.csv"))
-            if r["modality"] == "audio"]
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        jobs = [(p, y, ch, tmp, args.seconds) for ch in channels for p, y in rows]
-        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = list(pool.map(analyse_one, jobs, chunksize=2))
-    print(f"{len(rows)} recordings x {len(channels)} channels, "
-          f"{time.perf_counter() - start:.0f} s wall")
-    print(summarise(results, channels))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
-    return 0
+    rows = _channels.corpus_rows(args.corpus, "audio") \
+        if (args.corpus / "manifest.csv").is_file() else []
+    return _channels.run(args, rows, partial(write_channel, seconds=args.seconds),
+                         "recordings")
 
 
 if __name__ == "__main__":

@@ -24,21 +24,15 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
 import sys
-import tempfile
-import time
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.eval_image_channels import summarise  # noqa: E402
+from benchmarks import _channels  # noqa: E402
 
 CHANNELS = ("original", "h264_crf18", "h264_crf28", "h264_480p", "vp9")
 _SETTINGS = {
@@ -50,7 +44,7 @@ _SETTINGS = {
 }
 
 
-def reencode(src: Path, channel: str, out_dir: Path, seconds: float) -> Path:
+def reencode(src: Path, channel: str, out_dir: Path, *, seconds: float) -> Path:
     """The first ``seconds`` of ``src``'s picture, written through ``channel``."""
     import av
 
@@ -79,50 +73,15 @@ def reencode(src: Path, channel: str, out_dir: Path, seconds: float) -> Path:
     return dst
 
 
-def analyse_one(src: str, label: int, channel: str, tmp: str, seconds: float) -> dict:
-    from triage_app.media import MediaError, open_media
-    from triage_app.pipeline import analyze
-
-    row = {"path": src, "label": label, "channel": channel}
-    try:
-        media = open_media(reencode(Path(src), channel, Path(tmp), seconds))
-        a = analyze(media, explain=False)
-    except (MediaError, OSError, ValueError) as exc:
-        row["error"] = str(exc)
-        return row
-    row["probability"] = a.verdict.probability
-    row["verdict"] = a.verdict.label
-    row["scores"] = {r.name: r.score for r in a.detectors if r.status == "ok"}
-    return row
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    ap.add_argument("--channels", default=",".join(CHANNELS))
+    # one clip at a time: the encoders and the video pass use both cores already
+    ap = _channels.parser(__doc__, CHANNELS, jobs=1)
     ap.add_argument("--seconds", type=float, default=10.0,
                     help="re-encode at most this many seconds of each clip (default 10)")
-    ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
-    if not (args.corpus / "manifest.csv").is_file():
-        print(f"no manifest.csv under {args.corpus}", file=sys.stderr)
-        return 2
-    channels = [c.strip() for c in args.channels.split(",") if c.strip()]
-    rows = [(str(args.corpus / r["path"]), int(r["label"] == "manipulated"))
-            for r in csv.DictReader(open(args.corpus / "manifest.csv"))
-            if r["modality"] == "video"]
-    start = time.perf_counter()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for ch in channels:
-            for path, label in rows:
-                results.append(analyse_one(path, label, ch, tmp, args.seconds))
-    print(f"{len(rows)} clips x {len(channels)} channels, "
-          f"{time.perf_counter() - start:.0f} s wall")
-    print(summarise(results, channels))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
-    return 0
+    rows = _channels.corpus_rows(args.corpus, "video") \
+        if (args.corpus / "manifest.csv").is_file() else []
+    return _channels.run(args, rows, partial(reencode, seconds=args.seconds), "clips")
 
 
 if __name__ == "__main__":

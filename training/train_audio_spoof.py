@@ -226,6 +226,26 @@ def _key_hash(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest(), 16)
 
 
+def encode_mono(target, pcm: np.ndarray, *, codec: str, rate: int, bit_rate: int,
+                fmt: str) -> None:
+    """Encode mono float samples ``pcm`` (at ``rate``, in -1..1) with FFmpeg's ``codec`` at
+    ``bit_rate`` into ``target`` (a path or a writable file object) in container ``fmt``."""
+    import av
+
+    with av.open(target if not isinstance(target, Path) else str(target), "w",
+                 format=fmt) as out:
+        st = out.add_stream(codec, rate=rate)
+        st.bit_rate = bit_rate
+        st.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(np.asarray(pcm, np.float32)[None, :], format="flt",
+                                           layout="mono")
+        frame.sample_rate = rate
+        for pkt in st.encode(frame):
+            out.mux(pkt)
+        for pkt in st.encode(None):
+            out.mux(pkt)
+
+
 def lossy_roundtrip(x16: np.ndarray, codec: str, bit_rate: int, fs_codec: int) -> np.ndarray:
     """``x16`` (16 kHz) resampled to ``fs_codec``, encoded by FFmpeg's ``codec`` at
     ``bit_rate`` and decoded, in memory; back at 16 kHz, float64."""
@@ -236,20 +256,11 @@ def lossy_roundtrip(x16: np.ndarray, codec: str, bit_rate: int, fs_codec: int) -
     from detectors.audio._common import resample_to
 
     buf = io.BytesIO()
-    fmt = {"libmp3lame": "mp3", "aac": "adts", "libopus": "ogg"}[codec]
-    with av.open(buf, "w", format=fmt) as out:
-        st = out.add_stream(codec, rate=fs_codec)
-        st.bit_rate = bit_rate
-        st.layout = "mono"
-        pcm = np.clip(x16, -1, 1).astype(np.float32)
-        if fs_codec != S.TARGET_FS:
-            pcm = resample_to(pcm.astype(np.float64), S.TARGET_FS, fs_codec).astype(np.float32)
-        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="flt", layout="mono")
-        frame.sample_rate = fs_codec
-        for pkt in st.encode(frame):
-            out.mux(pkt)
-        for pkt in st.encode(None):
-            out.mux(pkt)
+    pcm = np.clip(x16, -1, 1).astype(np.float32)
+    if fs_codec != S.TARGET_FS:
+        pcm = resample_to(pcm.astype(np.float64), S.TARGET_FS, fs_codec).astype(np.float32)
+    encode_mono(buf, pcm, codec=codec, rate=fs_codec, bit_rate=bit_rate,
+                fmt={"libmp3lame": "mp3", "aac": "adts", "libopus": "ogg"}[codec])
     buf.seek(0)
     chunks = []
     fs_out = fs_codec

@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     fo = np.array(folds)
     ids = np.array(img_id)
     au = np.array(aug)
-    print(f"{len(items)} images, {len(x)} crops ({int((au == 1).sum())} from downscaled reals, {int((au >= 100).sum())} from JPEG re-saves), "
-          f"{x.shape[1]} features")
+    print(f"{len(items)} images, {len(x)} crops ({int((au == 1).sum())} from downscaled reals, "
+          f"{int((au >= 100).sum())} from re-saves), {x.shape[1]} features")
 
     # resaves at a quality not asked for by --resave are scored, never trained on
     use = (au < 100) | np.isin(au, train_q)
@@ -179,7 +179,6 @@ def main(argv: list[str] | None = None) -> int:
         oof[te] = clf.decision_function((x[te] - mean) / std)
     # size control: held-out downscaled reals against held-out fakes (both ~559 px)
     aug_ids = np.unique(ids[au == 1])
-    resave_report = {}
     for q in eval_q:
         qi = [10_000 * q + i for i in range(len(items))]
         qs = np.array([oof[ids == i].mean() if (ids == i).any() else np.nan for i in qi])
@@ -187,15 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         yq = np.array([it[1] for it in items])[ok]
         pk = np.array([it[3] == "pkg" for it in items])[ok]
         prob = 1 / (1 + np.exp(-qs[ok]))
-        resave_report[q] = {"image_auc": round(auc(yq, qs[ok]), 3),
-                            "real_mean_p": round(float(prob[yq == 0].mean()), 3),
-                            "package_real_mean_p": round(float(prob[pk].mean()), 3),
-                            "real_over_half": round(float((prob[yq == 0] > 0.5).mean()), 3),
-                            "fake_mean_p": round(float(prob[yq == 1].mean()), 3)}
-    for q, r in resave_report.items():
+        report = {"image_auc": round(auc(yq, qs[ok]), 3),
+                  "real_mean_p": round(float(prob[yq == 0].mean()), 3),
+                  "package_real_mean_p": round(float(prob[pk].mean()), 3),
+                  "real_over_half": round(float((prob[yq == 0] > 0.5).mean()), 3),
+                  "fake_mean_p": round(float(prob[yq == 1].mean()), 3)}
         print(f"held-out, every image re-saved as {channel_name(q)}"
-              f"{' (trained on)' if q in train_q else ''}: "
-              + json.dumps(r))
+              f"{' (trained on)' if q in train_q else ''}: " + json.dumps(report))
     ctl_y = np.array([0] * len(aug_ids) + [1] * int((np.array([it[1] for it in items]) == 1).sum()))
     ctl_s = np.array([oof[ids == i].mean() for i in aug_ids]
                      + [oof[ids == i].mean() for i, it in enumerate(items) if it[1] == 1])

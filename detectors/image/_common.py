@@ -104,15 +104,15 @@ def palette_size(pixels: np.ndarray) -> int | None:
             PALETTE_MIN_PIXELS:
         return None
     rgb = pixels[..., :3]
+
+    def colours(px: np.ndarray) -> int:
+        c = px.reshape(-1, 3).astype(np.uint32)
+        return int(np.unique((c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]).size)
+
     step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 65536)))
-    sample = rgb[::step, ::step].reshape(-1, 3).astype(np.uint32)
-    codes = (sample[:, 0] << 16) | (sample[:, 1] << 8) | sample[:, 2]
-    if np.unique(codes).size > PALETTE_MAX:
+    if colours(rgb[::step, ::step]) > PALETTE_MAX or is_grey(rgb):
         return None
-    if is_grey(rgb):
-        return None
-    full = rgb.reshape(-1, 3).astype(np.uint32)
-    n = int(np.unique((full[:, 0] << 16) | (full[:, 1] << 8) | full[:, 2]).size)
+    n = colours(rgb)
     return n if n <= PALETTE_MAX else None
 
 

@@ -96,6 +96,55 @@ def test_cloned_region_probe_on_flat_noisy_surfaces():
     assert r.found is None and "noiseless" in r.reason
 
 
+def test_cloned_region_probe_after_a_jpeg_save(tmp_path):
+    """Regression: a clone found by copy_move's JPEG pass in a forgery saved at q75 (NoSo
+    07_mod_01) was called hallucinated: the save left both ends with different noise, so the
+    noise test failed. On the file's grid the copy still quantizes like its new place."""
+    import io
+
+    from PIL import Image
+
+    from triage_app.media import open_media
+
+    rng = np.random.default_rng(8)
+    g = np.zeros((256, 320), np.float32)
+    for s in (1, 3, 8):
+        g += ndimage.gaussian_filter(rng.normal(0, 40, g.shape), s)
+    g = np.clip(128 + g, 0, 255).astype(np.uint8)
+    src, dst = Box(21, 19, 80, 72), Box(203, 141, 80, 72)
+    g[dst.y:dst.y + dst.h, dst.x:dst.x + dst.w] = g[src.y:src.y + src.h, src.x:src.x + src.w]
+    path = tmp_path / "clone.jpg"
+    Image.fromarray(np.dstack([g] * 3)).save(path, "JPEG", quality=75)
+    m = open_media(path)
+    q = P._luma_quantization(m)
+    assert q is not None and q.shape == (8, 8)
+    y = P.to_gray(m.pixels).astype(np.float32)
+    # the grid test itself, a patch of the copy against its source found 1 px off
+    a = P._requant_agreement(y, q, 223, 161, 32, -182 + 1, -122)
+    assert a["agreement"] >= P.REQUANT_AGREE and a["offset"] == [-182, -122], a
+    assert a["agreement"] - a["agreement_1px_off"] >= P.REQUANT_MARGIN
+    other = P._requant_agreement(y, q, 223, 161, 32, -150, -100)
+    assert other["agreement"] < P.REQUANT_AGREE
+    assert P.probe_cloned_region(m, Target(box=dst)).found is True
+    assert P.probe_cloned_region(m, Target(box=Box(200, 20, 80, 72))).found is False
+    # the same pixels without the file: no quantization table, no grid test
+    assert P._luma_quantization(image_media(np.asarray(Image.open(path).convert("RGB"),
+                                                       float))) is None
+
+
+@pytest.mark.corpus
+def test_cloned_region_probe_grounds_a_noso_clone_saved_as_jpeg(corpus_dir, tmp_path):
+    from PIL import Image
+
+    from triage_app.media import open_media
+
+    path = tmp_path / "07_mod_01.jpg"
+    Image.open(corpus_dir / "noso_copymove" / "manipulated" / "07_mod_01.png").convert(
+        "RGB").save(path, "JPEG", quality=75)
+    r = P.probe_cloned_region(open_media(path), Target(box=Box(263, 326, 80, 152)))
+    assert r.found is True and "8x8 grid" in r.reason, r.reason
+
+
 def test_blending_probe():
     rgb = scene(seed=4)
     other = scene(seed=9, sigma=6) + 40

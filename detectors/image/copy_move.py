@@ -33,7 +33,9 @@ import cv2
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from detectors.image import _common as C
 from detectors.image import _copy_move_jpeg as jpeg_pass
+from detectors.image.jpeg_traces import luma_table
 from detectors.registry import detector
 from triage_app.model import Box, DetectorResult, Finding, Mask, Measurement
 
@@ -551,8 +553,7 @@ def _merge(pairs: list[ClonePair]) -> list[ClonePair]:
 
 
 def _jpeg_pass(rgb: np.ndarray, quant: np.ndarray) -> list[ClonePair]:
-    y = rgb.astype(np.float32) if rgb.ndim == 2 else (
-        0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]).astype(np.float32)
+    y = rgb.astype(np.float32) if rgb.ndim == 2 else C.luma(rgb)
     clones = jpeg_pass.jpeg_clones(y, np.asarray(quant, float).reshape(8, 8),
                                    max_side=PARAMS["dense_max_side"],
                                    min_offset=PARAMS["min_offset_px"],
@@ -622,20 +623,6 @@ def _pair_strength(p: ClonePair) -> float:
     return float(area * exact)
 
 
-def _luma_table(media) -> np.ndarray | None:
-    """The luminance quantization table of a JPEG file (natural order), else None."""
-    raw = getattr(media, "raw", b"") or b""
-    if raw[:3] != b"\xff\xd8\xff":
-        return None
-    tables = getattr(media, "quantization", None)
-    if tables:
-        return np.asarray(tables[min(tables)], float).reshape(8, 8)
-    from detectors.image.jpeg_traces import parse_dqt
-
-    parsed = parse_dqt(raw)
-    return parsed[min(parsed)] if parsed else None
-
-
 @detector(
     name=NAME, version=VERSION, modalities=("image",),
     method="SIFT g2NN matching with clustering and RANSAC affine verification, plus a dense "
@@ -699,7 +686,7 @@ def copy_move(media) -> DetectorResult:
     if rgb is None or rgb.size == 0 or min(rgb.shape[:2]) < 32:
         return DetectorResult.not_applicable(NAME, VERSION, "image smaller than 32 px",
                                              params=PARAMS)
-    quant = _luma_table(media)
+    quant = luma_table(media)
     heat, pairs = copy_move_map(rgb, quant=quant)
     findings: list[Finding] = []
     strengths = [_pair_strength(p) for p in pairs]

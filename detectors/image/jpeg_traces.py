@@ -17,6 +17,8 @@ Four classical measurements over the compression history of an image:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from detectors.registry import detector
@@ -96,6 +98,20 @@ def parse_dqt(raw: bytes) -> dict[int, np.ndarray]:
                 j += 1 + size
         i += 2 + seg_len
     return tables
+
+
+def luma_table(image: Any) -> np.ndarray | None:
+    """The luminance quantization table (8x8, natural order) of a JPEG image, else None.
+
+    Read from the file's DQT segments (``image.raw``), else from the loader's
+    ``image.quantization``; the table of the lowest id is the luminance one."""
+    raw = getattr(image, "raw", b"") or b""
+    if raw[:3] != b"\xff\xd8\xff":
+        return None
+    tables = parse_dqt(raw)
+    if not tables and getattr(image, "quantization", None):
+        tables = {k: np.asarray(v, float).reshape(8, 8) for k, v in image.quantization.items()}
+    return tables[min(tables)] if tables else None
 
 
 def ijg_table(quality: int) -> np.ndarray:
@@ -395,14 +411,10 @@ def jpeg_traces(image, *, block: int = 16) -> DetectorResult:
         stats: list[float] = [0.0]
         dq_global = 0.0
         if is_jpeg:
-            tables = parse_dqt(raw)
-            if not tables and getattr(image, "quantization", None):
-                tables = {k: np.asarray(v, float).reshape(8, 8)
-                          for k, v in image.quantization.items()}
-            if not tables:
+            qt = luma_table(image)
+            if qt is None:
                 return DetectorResult.not_applicable(
                     NAME, VERSION, "JPEG file without readable quantization tables")
-            qt = tables[min(tables)]
             quality, q_err = estimate_quality(qt)
             extras.update({"quality_estimate": quality, "quality_table_error": q_err,
                            "luma_table": qt.astype(int).ravel().tolist()})

@@ -44,6 +44,11 @@ FIELD_BLOCK = 16
 FIELD_MIN_VAR = 25.0
 #: At most this many pixels enter the k-d tree (the grid step grows to keep to it).
 FIELD_MAX_POINTS = 90_000
+#: Approximate nearest neighbours: a returned neighbour is within (1 + FIELD_EPS) of the true
+#: nearest distance. A copy's partner is far nearer than that to its block; the exact search
+#: cost 2-4 s on a textured 1024 px image, this 0.4-0.6 s, with the same candidate offsets
+#: (ML72 photos with pasted clones: votes within 1 %).
+FIELD_EPS = 1.0
 #: Smallest quantization step the comparison uses: below it, the rounding of the decoded
 #: pixels to integers (about 0.3 grey levels per DCT term) and not the quantization dominates.
 STEP_FLOOR = 2.0
@@ -139,7 +144,7 @@ def candidate_offsets(g: np.ndarray, *, min_offset: float, max_peaks: int = 12,
         return []
     f = feat[ys, xs]
     k = min(8, len(ys))
-    _, j = cKDTree(f).query(f, k=k, workers=-1)
+    _, j = cKDTree(f).query(f, k=k, eps=FIELD_EPS, workers=-1)
     oy = ys[j] - ys[:, None]
     ox = xs[j] - xs[:, None]
     far = oy.astype(np.int64) ** 2 + ox.astype(np.int64) ** 2 > min_offset ** 2

@@ -111,6 +111,21 @@ def location_box(loc: Any) -> Box | None:
     return None
 
 
+def orientation_transform(orientation: int) -> QTransform:
+    """How a viewer turns a stored picture with EXIF ``orientation`` (1-8) to show it upright,
+    as a linear map of scene coordinates (the view centres the result). Findings, maps and boxes
+    stay in stored-pixel coordinates, so one view transform turns all of them together."""
+    return {2: QTransform(-1, 0, 0, 1, 0, 0), 3: QTransform().rotate(180),
+            4: QTransform(1, 0, 0, -1, 0, 0), 5: QTransform(0, 1, 1, 0, 0, 0),
+            6: QTransform().rotate(90), 7: QTransform(0, -1, -1, 0, 0, 0),
+            8: QTransform().rotate(-90)}.get(orientation, QTransform())
+
+
+def zoom_level(t: QTransform) -> float:
+    """Screen pixels per image pixel of a view transform (turned or mirrored or not)."""
+    return float(np.sqrt(abs(t.determinant())))
+
+
 # --------------------------------------------------------------------------- the view
 
 
@@ -127,26 +142,29 @@ class ZoomView(QGraphicsView):
         self.setBackgroundBrush(QBrush(QColor(18, 18, 22)))
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self._fitted = True
+        #: the turn that shows the picture upright (identity: as stored)
+        self.orientation = QTransform()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         factor = 1.25 if event.angleDelta().y() > 0 else 0.8
         self.zoom_by(factor)
 
     def zoom_by(self, factor: float) -> None:
-        scale = self.transform().m11() * factor
+        scale = zoom_level(self.transform()) * factor
         if not 0.02 <= scale <= 64:
             return
         self._fitted = False
         self.scale(factor, factor)
-        self.zoomed.emit(self.transform().m11())
+        self.zoomed.emit(zoom_level(self.transform()))
 
     def fit(self) -> None:
         rect = self.sceneRect()
         if rect.isEmpty():
             return
         self._fitted = True
+        self.setTransform(self.orientation)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        self.zoomed.emit(self.transform().m11())
+        self.zoomed.emit(zoom_level(self.transform()))
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -199,12 +217,20 @@ class ImageViewer(QWidget):
         self.boxes_check = QCheckBox(self.tr("Boxes"))
         self.boxes_check.setChecked(True)
         self.boxes_check.toggled.connect(self._apply_visibility)
+        self.upright_check = QCheckBox(self.tr("Upright"))
+        self.upright_check.setChecked(True)
+        self.upright_check.setToolTip(self.tr(
+            "Turn the picture as its EXIF orientation tells a viewer to (maps and boxes turn "
+            "with it); off: as stored in the file, as it is analysed"))
+        self.upright_check.toggled.connect(self._apply_orientation)
+        self.upright_check.hide()
+        self._orientation = 1
         fit = QToolButton()
         fit.setText(self.tr("Fit"))
         fit.clicked.connect(self.fit)
         self.zoom_label = QLabel("")
         for w in (self.side_by_side, self.overlay_check, self.opacity, self.layers_button,
-                  self.boxes_check, fit):
+                  self.boxes_check, self.upright_check, fit):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.zoom_label)
@@ -247,7 +273,7 @@ class ImageViewer(QWidget):
         dst.horizontalScrollBar().setValue(src.horizontalScrollBar().value())
         dst.verticalScrollBar().setValue(src.verticalScrollBar().value())
         self._syncing = False
-        self.zoom_label.setText(self.tr("{0:.0f}%").format(src.transform().m11() * 100))
+        self.zoom_label.setText(self.tr("{0:.0f}%").format(zoom_level(src.transform()) * 100))
 
     def _toggle_side(self, on: bool) -> None:
         self.left.setVisible(on)
@@ -270,10 +296,12 @@ class ImageViewer(QWidget):
         self.message.show()
 
     def set_image(self, image: QImage | QPixmap, *, keep_view: bool = False,
-                  logical_size: tuple[int, int] | None = None) -> None:
+                  logical_size: tuple[int, int] | None = None, orientation: int = 1) -> None:
         """Show a new picture; overlays and boxes of the previous one are removed unless
         ``keep_view`` (a new video frame under the same overlays). ``logical_size`` is the
-        size in the coordinates findings use, when the picture was decoded smaller."""
+        size in the coordinates findings use, when the picture was decoded smaller.
+        ``orientation`` is the file's EXIF orientation: shown upright unless the analyst
+        unticks "Upright"; the picture, its maps and boxes stay in stored coordinates."""
         pix = image if isinstance(image, QPixmap) else QPixmap.fromImage(image)
         w, h = logical_size or (pix.width(), pix.height())
         scale = QTransform.fromScale(w / max(1, pix.width()), h / max(1, pix.height()))
@@ -284,6 +312,9 @@ class ImageViewer(QWidget):
             return
         self.clear()
         self._size = (w, h)
+        self._orientation = orientation if 1 <= orientation <= 8 else 1
+        self.upright_check.setVisible(self._orientation != 1)
+        self._set_view_orientation()
         self._base_left = self.left_scene.addPixmap(pix)
         self._base_right = self.right_scene.addPixmap(pix)
         for item in (self._base_left, self._base_right):
@@ -292,8 +323,9 @@ class ImageViewer(QWidget):
         for scene in (self.left_scene, self.right_scene):
             scene.setSceneRect(QRectF(0, 0, w, h))
         self.message.hide()
-        # side by side for tall pictures, one above the other for wide ones
-        wide = w / max(1, h) > self.width() / max(1, self.height())
+        # side by side for tall pictures, one above the other for wide ones (as shown)
+        shown_w, shown_h = (h, w) if self._turned() else (w, h)
+        wide = shown_w / max(1, shown_h) > self.width() / max(1, self.height())
         self.splitter.setOrientation(Qt.Orientation.Vertical if wide
                                      else Qt.Orientation.Horizontal)
         self.splitter.show()
@@ -302,6 +334,24 @@ class ImageViewer(QWidget):
     @property
     def image_size(self) -> tuple[int, int]:
         return self._size
+
+    @property
+    def orientation(self) -> int:
+        """The EXIF orientation the picture is shown with (1: as stored)."""
+        return self._orientation if self.upright_check.isChecked() else 1
+
+    def _turned(self) -> bool:
+        return self.orientation in (5, 6, 7, 8)
+
+    def _set_view_orientation(self) -> None:
+        t = orientation_transform(self.orientation)
+        self.left.orientation = QTransform(t)
+        self.right.orientation = QTransform(t)
+
+    def _apply_orientation(self, *_: Any) -> None:
+        self._set_view_orientation()
+        if self._base_right is not None:
+            self.fit()
 
     def set_maps(self, maps: dict[str, QImage], *, visible: Iterable[str] = ("fused",)) -> None:
         """Overlay layers by name ("fused" and detector names), scaled to the image."""
@@ -365,7 +415,7 @@ class ImageViewer(QWidget):
         labelled = {id(f) for f in sorted(boxed, key=lambda f: -f.strength)[:LABELS_MAX]}
         # Labels keep a constant size on screen; at the present zoom, find their size in image
         # pixels and push a label down while it would cover a stronger one placed before it.
-        scale = self.right.transform().m11() or 1.0
+        scale = zoom_level(self.right.transform()) or 1.0
         placed: list[QRectF] = []
         for f in sorted(boxed, key=lambda f: -f.strength):
             box = location_box(f.location)

@@ -97,7 +97,9 @@ def _decode_image(path: str) -> dict[str, Any]:
     step = max(1, -(-max(h, w) // IMAGE_DISPLAY_MAX_SIDE))
     if step > 1:
         px = px[::step, ::step]
-    return {"image": rgb_to_qimage(px), "size": (w, h)}
+    from detectors.image._common import orientation_of
+
+    return {"image": rgb_to_qimage(px), "size": (w, h), "orientation": orientation_of(media)}
 
 
 def _make_thumbnail(path: str, kind: str | None) -> QImage | None:
@@ -105,10 +107,14 @@ def _make_thumbnail(path: str, kind: str | None) -> QImage | None:
     if not path:
         return None
     if kind == "image":
-        from PIL import Image
+        from PIL import Image, ImageOps
 
         with Image.open(path) as im:
             im.draft("RGB", (THUMB * 2, THUMB * 2))
+            try:  # upright, as the viewer shows it by default
+                im = ImageOps.exif_transpose(im)
+            except Exception:  # noqa: BLE001  (damaged EXIF: the stored picture will do)
+                pass
             im = im.convert("RGB")
             im.thumbnail((THUMB, THUMB))
             import numpy as np
@@ -748,7 +754,8 @@ class MainWindow(QMainWindow):
             def shown(res: dict[str, Any]) -> None:
                 if token != self._item_token:
                     return
-                self.image_viewer.set_image(res["image"], logical_size=res["size"])
+                self.image_viewer.set_image(res["image"], logical_size=res["size"],
+                                            orientation=res.get("orientation", 1))
                 self.image_viewer.set_maps(b["maps"])
                 self.image_viewer.set_findings(findings)
                 self.image_viewer.overlay_check.setChecked(self.act_overlay.isChecked())

@@ -92,6 +92,10 @@ CORR_S = 0.012
 E0_JPEG = 9.0
 JPEG_MIN_BLOCKS = 6
 
+#: The full-resolution pass runs up to this many pixels (a 60-megapixel camera); beyond, its
+#: full-size residual and masks would take gigabytes, and the working-scale passes alone judge.
+FULL_RES_MAX_PIXELS = 60_000_000
+
 PARAMS = {
     "sift_max_side": 640,
     "dense_max_side": 1024,
@@ -114,6 +118,7 @@ PARAMS = {
     "jpeg_sharp_steps": jpeg_pass.SHARP_STEPS,
     "jpeg_step_floor": jpeg_pass.STEP_FLOOR,
     "field_eps": jpeg_pass.FIELD_EPS,
+    "full_resolution_max_pixels": FULL_RES_MAX_PIXELS,
 }
 
 
@@ -587,7 +592,7 @@ def _jpeg_pass(rgb: np.ndarray, quant: np.ndarray) -> list[ClonePair]:
 def _full_resolution_pass(gray: np.ndarray) -> list[ClonePair]:
     """Clones of an image larger than the working scale, verified at full resolution."""
     work, s = _resize_to(gray, PARAMS["dense_max_side"])
-    if s >= 1.0:
+    if s >= 1.0 or gray.size > FULL_RES_MAX_PIXELS:
         return []
     peaks = jpeg_pass.candidate_offsets(work.astype(np.float32),
                                         min_offset=max(PARAMS["min_offset_px"] * s, 16.0))
@@ -713,8 +718,10 @@ def copy_move(media) -> DetectorResult:
     (:mod:`detectors.image._copy_move_large`): candidates of a nearest-neighbour field at the
     working scale, verified on the full-resolution residual, where a clone's offset is an
     integer again (clones pasted into 37 ML72 photos of 1800-4024 px, saved as PNG: 9 found
-    at the working scale alone, 37 with it). Image size is never evidence. A candidate clone counts only if the *noise residual* (image minus its 3x3
-    Gaussian or median) of one end is reproduced at the other end (windowed correlation
+    at the working scale alone, 37 with it); it is skipped above 60 megapixels
+    (:data:`FULL_RES_MAX_PIXELS`). Image size is never evidence. A candidate clone counts only
+    if the *noise residual* (image minus its 3x3 Gaussian or median) of one end is reproduced
+    at the other end (windowed correlation
     >= 0.75), at that offset and clearly less 2-3 px away (:data:`DENSE_MIN_SHARPNESS`):
     repeated real objects share their shape but not their sensor noise, and a streaked sky
     matches itself along its streaks at every offset.

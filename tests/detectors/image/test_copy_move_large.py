@@ -51,3 +51,12 @@ def test_window_corr_is_one_for_a_copy_and_zero_where_flat():
     assert np.allclose(large.window_corr(a, a, 9)[10:40, 10:40], 1.0, atol=1e-4)
     flat = np.zeros_like(a)
     assert not large.window_corr(a, flat, 9).any()
+
+
+def test_the_pass_is_skipped_above_its_pixel_limit(monkeypatch):
+    import detectors.image.copy_move as cm
+    g = _texture(1050, 1400, seed=4)
+    forged = g.copy()
+    forged[700:880, 900:1140] = g[101:281, 101:341]
+    monkeypatch.setattr(cm, "FULL_RES_MAX_PIXELS", forged.size - 1)
+    assert cm._full_resolution_pass(forged) == []

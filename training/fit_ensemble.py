@@ -63,10 +63,10 @@ The L2 penalty is the value of :data:`L2_GRID` with the lowest held-out Brier sc
 the same folds that report the held-out figures, so those are slightly optimistic; the grid's
 Brier scores are written next to the weights). The held-out figures are also given over
 ``--cv-repeats`` random fold assignments (``cross_validation_repeated``: mean, min, max),
-because one split's ECE on a few hundred items moves by several points: image ECE 0.021 on
-the first split, 0.046 on average over five (0.021-0.064). Next to it, ``ece_floor`` is the ECE
+because one split's ECE on a few hundred items moves by several points: image ECE 0.037 on
+the first split, 0.050 on average over five (0.037-0.059). Next to it, ``ece_floor`` is the ECE
 a perfectly calibrated model would show on the same predictions and weights
-(:func:`explainers.metrics.calibrated_ece_floor`): 0.052 for image, so the image fusion is as
+(:func:`explainers.metrics.calibrated_ece_floor`): 0.053 for image, so the image fusion is as
 calibrated as this data can show; audio (with the espeak-ng, Festival and Piper TTS
 records, the spoof model of 2026-12-07 and the oversmoothing detector, both with out-of-fold
 scores: ``--oof-spoof runs/spoof_report.json --oof oversmoothing=runs/oversmoothing_report.json``,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -84,11 +85,48 @@ def _refine(r: np.ndarray, ys: np.ndarray, xs: np.ndarray, fy: int, fx: int,
     return best
 
 
+def verified_region(a: np.ndarray, moved: Callable[[int, int], np.ndarray], *, win: int,
+                    thr: float, min_area: int, min_sharpness: float,
+                    ring: tuple[tuple[int, int], ...], valid: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, float, float] | None:
+    """Where the residual ``a`` is reproduced by the residual at a candidate offset, and at
+    that offset only: (region, mean correlation, sharpness), or None.
+
+    ``moved(oy, ox)`` is the residual at the candidate offset plus ``(oy, ox)``, aligned with
+    ``a``; ``valid`` (optional) where that offset stays inside the picture. A region is the
+    union of connected areas of at least ``min_area`` px whose windowed correlation exceeds
+    ``thr``; it counts when its mean correlation exceeds, by ``min_sharpness``, the best mean
+    correlation over it at the ``ring`` offsets around the candidate. It is then grown back by
+    most of the window's radius (the window straddles the clone's border).
+    """
+    corr = window_corr(a, moved(0, 0), win)
+    good = corr > thr
+    if valid is not None:
+        good &= valid
+    good = cv2.morphologyEx(good.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    good = cv2.morphologyEx(good, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(good)
+    keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
+    if not keep:
+        return None
+    region = np.isin(lab, keep)
+    cval = float(corr[region].mean())
+    sharp = cval - max(float(window_corr(a, moved(oy, ox), win)[region].mean())
+                       for oy, ox in ring)
+    if sharp < min_sharpness:
+        return None
+    region = cv2.dilate(region.astype(np.uint8),
+                        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (win - 2, win - 2))) > 0
+    if valid is not None:
+        region &= valid
+    return region, cval, sharp
+
+
 def _verify_group(r: np.ndarray, box: tuple[int, int, int, int], dy: int, dx: int, *,
                   win: int, thr: float, min_area: int, min_sharpness: float,
                   ring: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, float, float] | None:
-    """Inside ``box`` (y0, y1, x0, x1), the region whose residual is reproduced at
-    ``+(dy, dx)`` and only there: (region in box coordinates, correlation, sharpness)."""
+    """:func:`verified_region` inside ``box`` (y0, y1, x0, x1) of the full-resolution
+    residual, at ``+(dy, dx)``; the region as a full-size mask."""
     h, w = r.shape
     reach = 3 + win  # the ring's largest step, and the window
     y0, y1, x0, x1 = box
@@ -97,30 +135,14 @@ def _verify_group(r: np.ndarray, box: tuple[int, int, int, int], dy: int, dx: in
     x0, x1 = max(x0, reach, reach - dx), min(x1, w - reach, w - reach - dx)
     if y1 - y0 < win or x1 - x0 < win:
         return None
-    a = r[y0:y1, x0:x1]
-
-    def moved(oy: int, ox: int) -> np.ndarray:
-        return r[y0 + oy:y1 + oy, x0 + ox:x1 + ox]
-
-    corr = window_corr(a, moved(dy, dx), win)
-    good = (corr > thr).astype(np.uint8)
-    good = cv2.morphologyEx(good, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    good = cv2.morphologyEx(good, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(good)
-    keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
-    if not keep:
+    res = verified_region(
+        r[y0:y1, x0:x1], lambda oy, ox: r[y0 + dy + oy:y1 + dy + oy, x0 + dx + ox:x1 + dx + ox],
+        win=win, thr=thr, min_area=min_area, min_sharpness=min_sharpness, ring=ring)
+    if res is None:
         return None
-    region = np.isin(lab, keep)
-    cval = float(corr[region].mean())
-    sharp = cval - max(float(window_corr(a, moved(dy + oy, dx + ox), win)[region].mean())
-                       for oy, ox in ring)
-    if sharp < min_sharpness:
-        return None
-    region = cv2.dilate(region.astype(np.uint8),
-                        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (win - 2, win - 2))) > 0
     full = np.zeros((h, w), bool)
-    full[y0:y1, x0:x1] = region
-    return full, cval, sharp
+    full[y0:y1, x0:x1] = res[0]
+    return full, res[1], res[2]
 
 
 def full_resolution_clones(residual: np.ndarray, peaks: list[FieldPeak], scale: float, *,

@@ -487,40 +487,15 @@ def _shift(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
     return out
 
 
-def _shift_corr(r: np.ndarray, dy: int, dx: int, win: int) -> np.ndarray:
-    """Windowed normalised correlation of the residual at ``x`` and at ``x + (dy, dx)``."""
-    return large_pass.window_corr(r, _shift(r, dy, dx), win)
-
-
-def _offset_sharpness(r: np.ndarray, region: np.ndarray, dy: int, dx: int, cval: float,
-                      win: int) -> float:
-    """How much better ``region`` matches at ``(dy, dx)`` than at the offsets of
-    :data:`SHARPNESS_RING` around it: ``cval`` minus the best of their mean correlations."""
-    return cval - max(float(_shift_corr(r, dy + a, dx + b, win)[region].mean())
-                      for a, b in SHARPNESS_RING)
-
-
-def _verify_shift(g: np.ndarray, r: np.ndarray, dy: int, dx: int, *, win: int, thr: float,
+def _verify_shift(r: np.ndarray, dy: int, dx: int, *, win: int, thr: float,
                   min_area: int) -> tuple[np.ndarray, float] | None:
     """Region A where the noise residual at ``x`` equals that at ``x + (dy, dx)``, at that
     offset and not at the offsets next to it (:data:`DENSE_MIN_SHARPNESS`)."""
-    valid = _shift(np.ones_like(r), dy, dx) > 0
-    corr = _shift_corr(r, dy, dx, win)
-    good = (corr > thr) & valid
-    good = cv2.morphologyEx(good.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    good = cv2.morphologyEx(good, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(good)
-    keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
-    if not keep:
-        return None
-    region = np.isin(lab, keep)
-    cval = float(corr[region].mean())
-    if _offset_sharpness(r, region, dy, dx, cval, win) < DENSE_MIN_SHARPNESS:
-        return None
-    # the correlation window straddles the clone's border: grow back by most of its radius
-    region = cv2.dilate(region.astype(np.uint8),
-                        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (win - 2, win - 2))) > 0
-    return region & valid, cval
+    res = large_pass.verified_region(
+        r, lambda oy, ox: _shift(r, dy + oy, dx + ox), win=win, thr=thr, min_area=min_area,
+        min_sharpness=DENSE_MIN_SHARPNESS, ring=SHARPNESS_RING,
+        valid=_shift(np.ones_like(r), dy, dx) > 0)
+    return None if res is None else (res[0], res[1])
 
 
 def _dense_pass(gray: np.ndarray, *, max_side: int, block: int, min_offset: float,
@@ -538,7 +513,7 @@ def _dense_pass(gray: np.ndarray, *, max_side: int, block: int, min_offset: floa
     out: list[ClonePair] = []
     for pdy, pdx, votes in peaks:
         dy, dx = pdy, pdx
-        res = _verify_shift(g, r, dy, dx, win=9, thr=VERIFY_CORR, min_area=area_w)
+        res = _verify_shift(r, dy, dx, win=9, thr=VERIFY_CORR, min_area=area_w)
         if res is None:
             continue
         ra, cval = res

@@ -2,11 +2,11 @@
 
 The NoSo forgeries are 1024 px at most, the copy-move detector's working scale, so they never
 show what happens to a clone made on a camera-sized picture. This script takes every ML72 real
-photo of at least ``--min-side`` px (1800 by default: 40 photos of 1800-4024 px), copies its most
-textured of 40 random windows (an eighth of the side) to a random place at least a window away,
-and writes the forgery as PNG and as JPEG q90 (Pillow); the untouched photo is written as PNG
-too (a JPEG decoded and saved losslessly: its own JPEG traces, no clone). Each file is opened with
-the product's loader and given to the ``copy_move`` detector alone.
+photo of at least ``--min-side`` px (1800 by default: 37 photos of 1800-4024 px), copies its
+most textured of 40 random windows (an eighth of the side) to a random place at least a window
+away, and writes the forgery as PNG and as JPEG q90 and q75 (Pillow); the untouched photo is
+written as PNG too (a JPEG decoded and saved losslessly: its own JPEG traces, no clone). Each
+file is opened with the product's loader and given to the ``copy_move`` detector alone.
 
 Printed per kind of file: clones scoring above 0.5, the mean pixel F1 of the heatmap at the best
 threshold (both ends of the clone are the truth), the authentic photos above 0.5, and the
@@ -68,7 +68,8 @@ def _one(job: tuple[str, int, str]) -> list[dict]:
     stem = Path(tmp) / Path(src).stem
     files = [("authentic png", photo, f"{stem}_authentic.png", None),
              ("clone png", forged, f"{stem}_clone.png", None),
-             ("clone jpeg90", forged, f"{stem}_clone.jpg", 90)]
+             ("clone jpeg90", forged, f"{stem}_clone90.jpg", 90),
+             ("clone jpeg75", forged, f"{stem}_clone75.jpg", 75)]
     out = []
     for kind, pixels, path, quality in files:
         if quality is None:
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     sides = [r["side"] for r in rows]
     print(f"{len(photos)} photos of {min(sides)}-{max(sides)} px")
     print(f"{'file':<14} {'above 0.5':>10} {'F1':>6} {'s median/max':>13}")
-    for kind in ("clone png", "clone jpeg90", "authentic png"):
+    for kind in ("clone png", "clone jpeg90", "clone jpeg75", "authentic png"):
         rs = [r for r in rows if r["kind"] == kind]
         f1 = [r["f1"] for r in rs if r["f1"] is not None]
         secs = [r["seconds"] for r in rs]

@@ -154,8 +154,8 @@ def open_image(path: Path, fmt: str, limits: Limits) -> ImageMedia:
     if turn:
         media.notes.append(
             f"EXIF orientation {media.exif['Orientation']}: a viewer shows this picture "
-            f"{turn}; it is analysed and mapped as stored (the viewer turns it upright, with "
-            "its maps and boxes), faces are looked for upright")
+            f"{turn}; it is analysed and mapped as stored (the viewer and the report turn "
+            "it upright, with its maps and boxes), faces are looked for upright")
     return media
 
 

@@ -18,7 +18,12 @@ Novozámský & Šorel (2018, a JPEG compression model to verify a copy):
    coefficient (NoSo clones re-saved at quality 75: mean 0.35-0.50 over the first 10 zig-zag
    terms); other content differs by several steps. The match must also be *sharp*: moved by
    one pixel, the difference must exceed a step, or smooth self-similar content (sky, a
-   blurred background) would pass. A clone is a 4-connected group of blocks that pass.
+   blurred background) would pass. A clone is a 4-connected group of matching blocks (sharp
+   or not: a clone's smooth parts match without being sharp, and link its sharp blocks), and
+   its evidence is the number of sharp blocks in it. NoSo clones re-saved at q90 scoring above
+   0.5: 7 of 18 when only sharp blocks connected a group, 10 with this; the largest group on
+   every authentic image of the development corpus, as it is and re-saved at q95/90/75
+   (276 files): 4 sharp blocks either way.
 
 Pure numpy/scipy/OpenCV; nothing here knows of the detector around it.
 
@@ -74,7 +79,7 @@ class JpegClone:
     mask_a: np.ndarray
     mask_b: np.ndarray
     offset: tuple[int, int]   # (dy, dx), full-resolution pixels
-    blocks: int               # 8x8 blocks in the largest connected group
+    blocks: int               # sharp matching 8x8 blocks in the best connected group
     mean_steps: float         # mean |difference| in quantization steps over those blocks
     sharp_steps: float        # mean of the same one pixel off
 
@@ -226,7 +231,7 @@ def _terms(y: np.ndarray, by: np.ndarray, bx: np.ndarray, dy: int, dx: int,
 
 
 def verify_offset(y: np.ndarray, q: np.ndarray, dy: int, dx: int, region: np.ndarray
-                  ) -> tuple[np.ndarray, float, float]:
+                  ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Blocks of the file's grid inside ``region`` whose content recurs at ``+(dy, dx)``.
 
     Parameters
@@ -242,6 +247,8 @@ def verify_offset(y: np.ndarray, q: np.ndarray, dy: int, dx: int, region: np.nda
     -------
     good : (H // 8, W // 8) bool
         Blocks that match within :data:`MATCH_STEPS` and are sharp (:data:`SHARP_STEPS`).
+    matching : (H // 8, W // 8) bool
+        Blocks that match, sharp or not.
     mean_steps, sharp_steps : float
         Medians over the good blocks (nan when none).
     """
@@ -254,7 +261,7 @@ def verify_offset(y: np.ndarray, q: np.ndarray, dy: int, dx: int, region: np.nda
     by, bx = by[inside], bx[inside]
     good = np.zeros((hb, wb), bool)
     if len(by) == 0:
-        return good, float("nan"), float("nan")
+        return good, good.copy(), float("nan"), float("nan")
     basis = _term_basis(q)
     own = _terms(y, by, bx, 0, 0, basis)
     diff = np.abs(own - _terms(y, by, bx, dy, dx, basis)).mean(1)
@@ -262,9 +269,11 @@ def verify_offset(y: np.ndarray, q: np.ndarray, dy: int, dx: int, region: np.nda
                   for a, c in ((0, 1), (0, -1), (1, 0), (-1, 0))], 0)
     ok = (diff < MATCH_STEPS) & (off > SHARP_STEPS)
     good[by[ok], bx[ok]] = True
+    matching = np.zeros((hb, wb), bool)
+    matching[by[diff < MATCH_STEPS], bx[diff < MATCH_STEPS]] = True
     if not ok.any():
-        return good, float("nan"), float("nan")
-    return good, float(np.median(diff[ok])), float(np.median(off[ok]))
+        return good, matching, float("nan"), float("nan")
+    return good, matching, float(np.median(diff[ok])), float(np.median(off[ok]))
 
 
 def _closest_offsets(y: np.ndarray, q: np.ndarray, fy: int, fx: int, radius: int,
@@ -333,16 +342,22 @@ def jpeg_clones(y: np.ndarray, q: np.ndarray, *, max_side: int, min_offset: floa
         fy, fx = round(peak.dy / s), round(peak.dx / s)
         best: tuple[int, JpegClone] | None = None
         for dy, dx in _closest_offsets(y, q, fy, fx, radius, blocks):
-            good, m, sh = verify_offset(y, q, dy, dx, blocks)
+            good, matching, m, sh = verify_offset(y, q, dy, dx, blocks)
             if not good.any():
                 continue
-            n, lab, st, _ = cv2.connectedComponentsWithStats(good.astype(np.uint8),
-                                                             connectivity=4)
-            i = 1 + int(np.argmax(st[1:, cv2.CC_STAT_AREA]))
-            size = int(st[i, cv2.CC_STAT_AREA])
+            # a clone's smooth parts match without being sharp: they link its sharp blocks
+            # into one group, but only the sharp blocks count as evidence
+            n, lab = cv2.connectedComponents(matching.astype(np.uint8), connectivity=4)
+            sharp_per = np.bincount(lab[good], minlength=n)
+            sharp_per[0] = 0
+            i = int(np.argmax(sharp_per))
+            size = int(sharp_per[i])
+            # the map: the group's matching blocks within two blocks of a sharp one (a smooth
+            # area next to a clone matches at its offset too, without being part of it)
+            near = cv2.dilate(good.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+            comp = (lab == i) & near
             if size < min_blocks or (best is not None and size <= best[0]):
                 continue
-            comp = lab == i
             mask_a = np.zeros((h, w), bool)
             mask_a[:hb * 8, :wb * 8] = np.repeat(np.repeat(comp, 8, 0), 8, 1)
             mask_b = np.zeros((h, w), bool)

@@ -41,7 +41,7 @@ from detectors.registry import detector
 from triage_app.model import Box, DetectorResult, Finding, Mask, Measurement
 
 NAME = "copy_move"
-VERSION = "1.3.0"
+VERSION = "1.4.0"
 
 #: Logistic mapping of the evidence ``e`` to a probability: ``p = 1 / (1 + exp(-(e - E0) /
 #: ES))``. ``e`` is log2 of the area (full-resolution pixels) of one end of the strongest
@@ -84,11 +84,11 @@ SHARPNESS_RING = ((2, 0), (-2, 0), (0, 2), (0, -2), (3, 0), (-3, 0), (0, 3), (0,
 CORR0 = 0.925
 CORR0_SIFT = 0.85
 CORR_S = 0.012
-#: The JPEG pass's evidence is log2 of the area of its largest connected group of matching
-#: 8x8 blocks; its midpoint is 8 blocks (512 px, e = 9). Authentic photos gave at most 4
-#: blocks (grass.png re-saved at q75), 2 on the 100 ML72 JPEGs as they are, re-saved at q75,
-#: and the 13 NoSo originals at q75, q90 and q95; NoSo clones re-saved at q90 gave 4-338.
-#: Groups under JPEG_MIN_BLOCKS are not reported.
+#: The JPEG pass's evidence is log2 of the area of the sharp matching 8x8 blocks in its best
+#: connected group of matching blocks; its midpoint is 8 blocks (512 px, e = 9). Every
+#: authentic image of the development corpus, as it is and re-saved at q95, q90 and q75 (276
+#: JPEG files), gave at most 4 (food_10.jpg, grass.png at q75); NoSo clones re-saved at q90
+#: gave 5-338. Groups under JPEG_MIN_BLOCKS are not reported.
 E0_JPEG = 9.0
 JPEG_MIN_BLOCKS = 6
 
@@ -659,8 +659,8 @@ def _pair_strength(p: ClonePair) -> float:
     limits="Finds clones inside one image only (not splices). Repetitive textures (tiles, "
            "windows, grass) can give rigid matches. The residual passes need the copy's noise "
            "to survive; after a JPEG save of the whole forgery the JPEG pass takes over, and "
-           "finds only copies of textured content: NoSo clones re-saved at q90 or q75, 7 of 18 "
-           "score above 0.5 (the residual passes alone: none), copies of smooth content "
+           "finds only copies with textured parts: of the NoSo clones re-saved at q90, 10 of 18 "
+           "score above 0.5, at q75 7 (the residual passes alone: none), copies of smooth content "
            "(sky, walls, blur) are not verifiable once quantized. Not after a resize "
            "(halved and saved at q90: none found), nor for rotated or scaled copies in a JPEG. A copy of content that matches itself along one direction (streaks, sky bands) is not verifiable: no single offset stands out. "
            "Source and target cannot be told apart.",
@@ -736,7 +736,7 @@ def copy_move(media) -> DetectorResult:
         if p.method == "jpeg_requant":
             measurement = Measurement(
                 name=(f"median DCT difference from the {where}, in the file's quantization "
-                      f"steps ({p.pairs} matching 8x8 blocks)"),
+                      f"steps ({p.pairs} sharp matching 8x8 blocks)"),
                 value=round(float(p.correlation), 4), reference=jpeg_pass.MATCH_STEPS)
         else:
             what = {"sift_affine": "matched keypoints",

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from detectors.image import _copy_move_jpeg as jp
-from detectors.image.copy_move import copy_move, copy_move_map
+from detectors.image.copy_move import JPEG_MIN_BLOCKS, copy_move, copy_move_map
 from triage_app.media import ImageMedia, open_media
 
 
@@ -135,3 +135,33 @@ def test_pipeline_runs_the_registered_detector_on_a_jpeg(tmp_path):
                   if r.name == "copy_move")
     assert result.status == "ok"
     assert any(p["method"] == "jpeg_requant" for p in result.extras["pairs"])
+
+
+def _pebbles_on_sand(seed: int) -> np.ndarray:
+    """Smooth, gently shaded ground with 60 small textured spots: most 8x8 blocks are smooth."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 512
+    base = 120 + 30 * np.sin(np.linspace(0, 3, w))[None, :] + 20 * np.linspace(0, 1, h)[:, None]
+    base = base + cv2.GaussianBlur(rng.normal(0, 6, (h, w)).astype(np.float32), (0, 0), 6)
+    tex = _texture(h, w, seed).astype(np.float32) - 128
+    spots = np.zeros((h, w), np.float32)
+    for _ in range(60):
+        y, x = rng.integers(0, h - 10), rng.integers(0, w - 10)
+        spots[y:y + 7, x:x + 7] = 1
+    return np.clip(base + 1.5 * tex * spots + rng.normal(0, 1, (h, w)), 0, 255).astype(np.uint8)
+
+
+def test_a_clones_smooth_parts_link_its_sharp_blocks_into_one_group():
+    # the copy's textured spots are sharp matches, its sand only matches: counted alone the
+    # spots make groups of 1-4 blocks, linked through the matching sand they make one
+    g = _pebbles_on_sand(2)
+    forged = g.copy()
+    forged[213:293, 301:411] = g[37:117, 43:153]
+    rgb, q, _ = _jpeg(forged, 90)
+    clones = jp.jpeg_clones(rgb[..., 0].astype(np.float32), q, max_side=1024, min_offset=10,
+                            min_blocks=JPEG_MIN_BLOCKS)
+    assert clones and max(c.blocks for c in clones) >= JPEG_MIN_BLOCKS
+    assert clones[0].offset in ((176, 258), (-176, -258))
+    rgb0, q0, _ = _jpeg(g, 90)   # the untouched ground: nothing
+    assert not jp.jpeg_clones(rgb0[..., 0].astype(np.float32), q0, max_side=1024,
+                              min_offset=10, min_blocks=1)

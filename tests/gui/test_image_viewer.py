@@ -74,3 +74,23 @@ def test_decoding_for_display_reports_the_exif_orientation(tmp_path):
     plain = tmp_path / "plain.png"
     Image.new("RGB", (10, 10)).save(plain)
     assert _decode_image(str(plain))["orientation"] == 1
+
+
+def test_a_label_sits_at_the_top_left_of_its_box_as_shown(qtbot):
+    from PySide6.QtWidgets import QGraphicsSimpleTextItem
+    v = ImageViewer()
+    qtbot.addWidget(v)
+    v.resize(600, 600)
+    v.show()
+    v.set_image(rgb_to_qimage(np.zeros((100, 300, 3), np.uint8)), orientation=6)
+    v.set_findings([_finding(Box(x=250, y=0, w=50, h=20))])
+
+    def label_and_box() -> tuple[QPointF, QRectF]:
+        label = next(i for i in v.right_scene.items() if isinstance(i, QGraphicsSimpleTextItem))
+        return (v.right.mapFromScene(label.pos()).toPointF(),
+                v.right.mapFromScene(QRectF(250, 0, 50, 20)).boundingRect().toRectF())
+
+    for upright_on in (True, False):
+        v.upright_check.setChecked(upright_on)
+        at, box = label_and_box()
+        assert abs(at.x() - box.left()) <= 2 and abs(at.y() - box.top()) <= 2, (upright_on, at, box)

@@ -190,6 +190,7 @@ class ImageViewer(QWidget):
         self._box_items: list[QGraphicsItem] = []
         self._rect_items: list[QGraphicsRectItem] = []
         self._highlight: list[QGraphicsItem] = []
+        self._findings: list[Any] = []
         self._size = (0, 0)
         self._syncing = False
 
@@ -290,6 +291,7 @@ class ImageViewer(QWidget):
         self._box_items.clear()
         self._rect_items.clear()
         self._highlight.clear()
+        self._findings = []
         self.layers_menu.clear()
         self.splitter.hide()
         self.message.setText(message if message is not None else self.tr("No item selected"))
@@ -352,6 +354,8 @@ class ImageViewer(QWidget):
         self._set_view_orientation()
         if self._base_right is not None:
             self.fit()
+            if self._findings:  # labels are placed as the picture is shown
+                self.set_findings(self._findings)
 
     def set_maps(self, maps: dict[str, QImage], *, visible: Iterable[str] = ("fused",)) -> None:
         """Overlay layers by name ("fused" and detector names), scaled to the image."""
@@ -403,6 +407,8 @@ class ImageViewer(QWidget):
 
     def set_findings(self, findings: Iterable[Any]) -> None:
         """Draw each finding that has a pixel box, labelled with its artifact and detector."""
+        findings = list(findings)
+        self._findings = findings
         for item in self._box_items:
             self.right_scene.removeItem(item)
         self._box_items.clear()
@@ -416,6 +422,10 @@ class ImageViewer(QWidget):
         # Labels keep a constant size on screen; at the present zoom, find their size in image
         # pixels and push a label down while it would cover a stronger one placed before it.
         scale = zoom_level(self.right.transform()) or 1.0
+        # placed as the picture is shown (turned upright or not): a label sits at the top left
+        # of its box on screen and is pushed down the screen, whatever the stored axes are
+        turn = orientation_transform(self.orientation)
+        back, _ = turn.inverted()
         placed: list[QRectF] = []
         for f in sorted(boxed, key=lambda f: -f.strength):
             box = location_box(f.location)
@@ -435,13 +445,14 @@ class ImageViewer(QWidget):
             label.setBrush(QBrush(color))
             label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
             br = label.boundingRect()
-            spot = QRectF(box.x, box.y, br.width() / scale, br.height() / scale)
+            shown = turn.mapRect(QRectF(box.x, box.y, box.w, box.h))
+            spot = QRectF(shown.x(), shown.y(), br.width() / scale, br.height() / scale)
             for _ in range(LABELS_MAX):
                 if not any(spot.intersects(p) for p in placed):
                     break
                 spot.translate(0, spot.height())
             placed.append(spot)
-            label.setPos(spot.topLeft())
+            label.setPos(back.map(spot.topLeft()))
             label.setZValue(51)
             bg = QGraphicsRectItem(label.boundingRect())
             bg.setBrush(QBrush(QColor(0, 0, 0, 170)))

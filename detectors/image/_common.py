@@ -233,6 +233,14 @@ def stored_box(box: Box, orientation: int, stored_shape: tuple[int, ...]) -> Box
     return Box(int(x0), int(y0), int(x1 - x0 + 1), int(y1 - y0 + 1))
 
 
+def upright_box(box: Box, orientation: int, stored_shape: tuple[int, ...]) -> Box:
+    """Inverse of :func:`stored_box`: a box of the stored image, in the upright view."""
+    h, w = stored_shape[:2]
+    view_shape = (w, h) if orientation in (5, 6, 7, 8) else (h, w)
+    # the stored picture is the upright view turned by the inverse orientation
+    return stored_box(box, {6: 8, 8: 6}.get(orientation, orientation), view_shape)
+
+
 # --------------------------------------------------------------------------- blocks
 
 

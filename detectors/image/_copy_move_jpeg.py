@@ -84,6 +84,18 @@ class JpegClone:
     sharp_steps: float        # mean of the same one pixel off
 
 
+def moved_mask(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``mask`` moved by ``(dy, dx)``: ``out[y + dy, x + dx] = mask[y, x]``, cut at the border
+    (the other end of a clone)."""
+    h, w = mask.shape
+    out = np.zeros_like(mask)
+    ys0, ys1 = max(0, -dy), min(h, h - dy)
+    xs0, xs1 = max(0, -dx), min(w, w - dx)
+    if ys1 > ys0 and xs1 > xs0:
+        out[ys0 + dy:ys1 + dy, xs0 + dx:xs1 + dx] = mask[ys0:ys1, xs0:xs1]
+    return out
+
+
 def _dct_1d(n: int) -> np.ndarray:
     k = np.arange(n)
     d = np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / (2 * n)) * np.sqrt(2 / n)
@@ -267,10 +279,11 @@ def verify_offset(y: np.ndarray, q: np.ndarray, dy: int, dx: int, region: np.nda
     diff = np.abs(own - _terms(y, by, bx, dy, dx, basis)).mean(1)
     off = np.min([np.abs(own - _terms(y, by, bx, dy + a, dx + c, basis)).mean(1)
                   for a, c in ((0, 1), (0, -1), (1, 0), (-1, 0))], 0)
-    ok = (diff < MATCH_STEPS) & (off > SHARP_STEPS)
+    match = diff < MATCH_STEPS
+    ok = match & (off > SHARP_STEPS)
     good[by[ok], bx[ok]] = True
     matching = np.zeros((hb, wb), bool)
-    matching[by[diff < MATCH_STEPS], bx[diff < MATCH_STEPS]] = True
+    matching[by[match], bx[match]] = True
     if not ok.any():
         return good, matching, float("nan"), float("nan")
     return good, matching, float(np.median(diff[ok])), float(np.median(off[ok]))
@@ -348,8 +361,7 @@ def jpeg_clones(y: np.ndarray, q: np.ndarray, *, max_side: int, min_offset: floa
             # a clone's smooth parts match without being sharp: they link its sharp blocks
             # into one group, but only the sharp blocks count as evidence
             n, lab = cv2.connectedComponents(matching.astype(np.uint8), connectivity=4)
-            sharp_per = np.bincount(lab[good], minlength=n)
-            sharp_per[0] = 0
+            sharp_per = np.bincount(lab[good], minlength=n)  # sharp blocks all match: label > 0
             i = int(np.argmax(sharp_per))
             size = int(sharp_per[i])
             # the map: the group's matching blocks within two blocks of a sharp one (a smooth
@@ -360,12 +372,7 @@ def jpeg_clones(y: np.ndarray, q: np.ndarray, *, max_side: int, min_offset: floa
                 continue
             mask_a = np.zeros((h, w), bool)
             mask_a[:hb * 8, :wb * 8] = np.repeat(np.repeat(comp, 8, 0), 8, 1)
-            mask_b = np.zeros((h, w), bool)
-            ya, xa = np.nonzero(mask_a)
-            yb, xb = ya + dy, xa + dx
-            keep = (yb >= 0) & (yb < h) & (xb >= 0) & (xb < w)
-            mask_b[yb[keep], xb[keep]] = True
-            best = (size, JpegClone(mask_a, mask_b, (dy, dx), size, m, sh))
+            best = (size, JpegClone(mask_a, moved_mask(mask_a, dy, dx), (dy, dx), size, m, sh))
         if best is not None:
             out.append(best[1])
     return out

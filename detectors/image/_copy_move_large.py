@@ -36,7 +36,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from detectors.image._copy_move_jpeg import FieldPeak
+from detectors.image._copy_move_jpeg import FieldPeak, moved_mask
 
 #: Residual samples used to refine one candidate's offset (an even subset of the support).
 REFINE_SAMPLES = 12_000
@@ -196,10 +196,6 @@ def full_resolution_clones(residual: np.ndarray, peaks: list[FieldPeak], scale: 
         if best is None:
             continue
         _, mask_a, cval, sharp = best
-        mask_b = np.zeros((h, w), bool)
-        ya, xa = np.nonzero(mask_a)
-        yb, xb = ya + dy, xa + dx
-        ok = (yb >= 0) & (yb < h) & (xb >= 0) & (xb < w)
-        mask_b[yb[ok], xb[ok]] = True
-        out.append(LargeClone(mask_a, mask_b, (dy, dx), peak.votes, cval, sharp))
+        out.append(LargeClone(mask_a, moved_mask(mask_a, dy, dx), (dy, dx), peak.votes, cval,
+                              sharp))
     return out

@@ -647,8 +647,9 @@ def _pair_strength(p: ClonePair) -> float:
     method="SIFT g2NN matching with clustering and RANSAC affine verification, plus a dense "
            "block pass (DCT features, sorted-projection matching, offset-histogram voting); "
            "every clone verified by the correlation of its noise residual at both ends (at full "
-           "resolution for a picture above the working scale); in a JPEG file also a dense nearest-neighbour field whose regular offsets are verified "
-           "block by block in the file's quantization steps",
+           "resolution for a picture above the working scale); in a JPEG file also a dense "
+           "nearest-neighbour field whose regular offsets are verified block by block in the "
+           "file's quantization steps",
     reference="I. Amerini, L. Ballan, R. Caldelli, A. Del Bimbo, G. Serra (2011), A SIFT-based "
               "forensic method for copy-move attack detection and transformation recovery, "
               "IEEE TIFS 6(3), doi:10.1109/TIFS.2011.2129512; D. Cozzolino, G. Poggi, "
@@ -659,11 +660,13 @@ def _pair_strength(p: ClonePair) -> float:
     limits="Finds clones inside one image only (not splices). Repetitive textures (tiles, "
            "windows, grass) can give rigid matches. The residual passes need the copy's noise "
            "to survive; after a JPEG save of the whole forgery the JPEG pass takes over, and "
-           "finds only copies with textured parts: of the NoSo clones re-saved at q90, 10 of 18 "
-           "score above 0.5, at q75 7 (the residual passes alone: none), copies of smooth content "
-           "(sky, walls, blur) are not verifiable once quantized. Not after a resize "
-           "(halved and saved at q90: none found), nor for rotated or scaled copies in a JPEG. A copy of content that matches itself along one direction (streaks, sky bands) is not verifiable: no single offset stands out. "
-           "Source and target cannot be told apart.",
+           "finds only copies with textured parts: of the NoSo clones re-saved at q90, 10 of "
+           "18 score above 0.5, at q75 7 (the residual passes alone: none), copies of smooth "
+           "content (sky, walls, blur) are not verifiable once quantized. Not after a resize "
+           "(halved and saved at q90: none found), nor for rotated or scaled copies in a JPEG. "
+           "A copy of content that matches itself along one direction (streaks, sky bands) is "
+           "not verifiable: no single offset stands out. Source and target cannot be told "
+           "apart.",
     artifacts=("cloned_region",), params=PARAMS, localizes=True,
 )
 def copy_move(media) -> DetectorResult:
@@ -696,8 +699,8 @@ def copy_move(media) -> DetectorResult:
     at the working scale alone, 37 with it); it is skipped above 60 megapixels
     (:data:`FULL_RES_MAX_PIXELS`). Image size is never evidence. A candidate clone counts only
     if the *noise residual* (image minus its 3x3 Gaussian or median) of one end is reproduced
-    at the other end (windowed correlation
-    >= 0.75), at that offset and clearly less 2-3 px away (:data:`DENSE_MIN_SHARPNESS`):
+    at the other end (windowed correlation >= 0.75), at that offset and clearly less 2-3 px
+    away (:data:`DENSE_MIN_SHARPNESS`):
     repeated real objects share their shape but not their sensor noise, and a streaked sky
     matches itself along its streaks at every offset.
 

@@ -35,14 +35,20 @@ def _finding(box: Box) -> Finding:
                    detector="copy_move")
 
 
-def test_a_sideways_photo_is_shown_upright_with_its_boxes(qtbot):
+def _sideways_viewer(qtbot) -> ImageViewer:
+    """A viewer showing a picture stored 300 x 100 (landscape) with EXIF 6 (a viewer turns it
+    90 degrees clockwise) and one finding's box at its stored top right."""
     v = ImageViewer()
     qtbot.addWidget(v)
     v.resize(600, 600)
     v.show()
-    # stored 300 x 100 (landscape), EXIF 6: a viewer turns it 90 degrees clockwise
     v.set_image(rgb_to_qimage(np.zeros((100, 300, 3), np.uint8)), orientation=6)
     v.set_findings([_finding(Box(x=250, y=0, w=50, h=20))])
+    return v
+
+
+def test_a_sideways_photo_is_shown_upright_with_its_boxes(qtbot):
+    v = _sideways_viewer(qtbot)
     assert v.upright_check.isVisible() and v.orientation == 6
     shown = v.right.mapFromScene(v.right.sceneRect()).boundingRect()
     assert shown.height() > 2 * shown.width()          # portrait on screen
@@ -78,12 +84,7 @@ def test_decoding_for_display_reports_the_exif_orientation(tmp_path):
 
 def test_a_label_sits_at_the_top_left_of_its_box_as_shown(qtbot):
     from PySide6.QtWidgets import QGraphicsSimpleTextItem
-    v = ImageViewer()
-    qtbot.addWidget(v)
-    v.resize(600, 600)
-    v.show()
-    v.set_image(rgb_to_qimage(np.zeros((100, 300, 3), np.uint8)), orientation=6)
-    v.set_findings([_finding(Box(x=250, y=0, w=50, h=20))])
+    v = _sideways_viewer(qtbot)
 
     def label_and_box() -> tuple[QPointF, QRectF]:
         label = next(i for i in v.right_scene.items() if isinstance(i, QGraphicsSimpleTextItem))

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from detectors.image._common import upright
-from triage_app.report.figures import exif_orientation, image_figure, upright_box
-
-
-@pytest.mark.parametrize("orientation", range(1, 9))
-def test_upright_box_turns_as_the_analysis_does(orientation):
-    h, w = 5, 8
-    stored = np.zeros((h, w), np.uint8)
-    stored[1, 6] = 1                                  # the pixel box (6, 1)-(7, 2)
-    ys, xs = np.nonzero(upright(stored, orientation))
-    assert upright_box(6, 1, 7, 2, w, h, orientation) == (xs[0], ys[0], xs[0] + 1, ys[0] + 1)
+from triage_app.report.figures import exif_orientation, image_figure
 
 
 def test_a_sideways_photo_and_its_boxes_are_drawn_upright(tmp_path):

@@ -57,13 +57,6 @@ def _box_of(loc: dict[str, Any] | None) -> dict[str, Any] | None:
     return None
 
 
-#: EXIF Orientation -> the Pillow transpose that shows the stored picture upright.
-_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-            4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-            6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-            8: Image.Transpose.ROTATE_90}
-
-
 def exif_orientation(path: Path) -> int:
     """The file's EXIF Orientation (1-8); 1 when absent or unreadable."""
     try:
@@ -74,30 +67,22 @@ def exif_orientation(path: Path) -> int:
     return o if 1 <= o <= 8 else 1
 
 
-def upright_box(x0: float, y0: float, x1: float, y1: float, w: float, h: float,
-                orientation: int) -> tuple[float, float, float, float]:
-    """A box of a stored ``w`` x ``h`` picture, in the coordinates of the picture turned
-    upright by EXIF ``orientation`` (as :func:`detectors.image._common.upright` turns it)."""
-    def turn(x: float, y: float) -> tuple[float, float]:
-        return {2: (w - x, y), 3: (w - x, h - y), 4: (x, h - y), 5: (y, x),
-                6: (h - y, x), 7: (h - y, w - x), 8: (y, w - x)}.get(orientation, (x, y))
-    (ax, ay), (bx, by) = turn(x0, y0), turn(x1, y1)
-    return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
-
-
 def image_figure(path: Path, heatmap: np.ndarray | None, findings: list[dict[str, Any]],
-                 *, max_side: int = 900) -> Image.Image:
+                 *, max_side: int = 900, orientation: int | None = None) -> Image.Image:
     """Original and overlay side by side, boxes of the findings drawn and labelled; a picture
-    with an EXIF orientation is shown upright (maps and boxes turned with it), as a viewer
-    shows it, though it is analysed as stored."""
+    with an EXIF ``orientation`` (read from the file when None) is shown upright, maps and
+    boxes turned with it, as a viewer shows it, though it is analysed as stored."""
+    from detectors.image._common import upright, upright_box
+    from triage_app.model import Box
+
     img = Image.open(path)
     img.draft("RGB", (max_side * 2, max_side * 2))  # fast JPEG downscale on decode
     img = img.convert("RGB")
     full_w, full_h = Image.open(path).size
-    orientation = exif_orientation(path)
+    if orientation is None:
+        orientation = exif_orientation(path)
     scale = min(1.0, max_side / max(img.size))
     small = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))))
-    sx, sy = small.width / full_w, small.height / full_h
     overlay = small.copy()
     if heatmap is not None and heatmap.size:
         hm = Image.fromarray(heatmap).resize(small.size, Image.BILINEAR)
@@ -106,10 +91,10 @@ def image_figure(path: Path, heatmap: np.ndarray | None, findings: list[dict[str
         alpha = (np.clip(hm_arr * 1.4, 0, 0.75))[..., None]
         base = np.asarray(small, np.float32)
         overlay = Image.fromarray((base * (1 - alpha) + colour * alpha).astype(np.uint8))
-    stored_w, stored_h = small.size
-    if orientation in _UPRIGHT:
-        small = small.transpose(_UPRIGHT[orientation])
-        overlay = overlay.transpose(_UPRIGHT[orientation])
+    small, overlay = (Image.fromarray(np.ascontiguousarray(upright(np.asarray(im), orientation)))
+                      for im in (small, overlay))
+    up_w, up_h = (full_h, full_w) if orientation in (5, 6, 7, 8) else (full_w, full_h)
+    sx, sy = small.width / up_w, small.height / up_h
     draw = ImageDraw.Draw(overlay)
     font = _font(12)
     detectors = sorted({f["detector"] for f in findings})
@@ -118,8 +103,8 @@ def image_figure(path: Path, heatmap: np.ndarray | None, findings: list[dict[str
         if not b:
             continue
         c = _colour_for(f["detector"], detectors)
-        x0, y0, x1, y1 = upright_box(b["x"] * sx, b["y"] * sy, (b["x"] + b["w"]) * sx,
-                                     (b["y"] + b["h"]) * sy, stored_w, stored_h, orientation)
+        ub = upright_box(Box(b["x"], b["y"], b["w"], b["h"]), orientation, (full_h, full_w))
+        x0, y0, x1, y1 = ub.x * sx, ub.y * sy, (ub.x + ub.w) * sx, (ub.y + ub.h) * sy
         draw.rectangle([x0, y0, x1, y1], outline=c, width=2)
         label = f["artifact"].replace("_", " ")
         tw = draw.textlength(label, font=font)
@@ -317,12 +302,12 @@ def figures_for_item(case: Any, record: dict[str, Any]) -> list[tuple[str, Image
     try:
         if kind == "image":
             heat = case.latest_map(sha, "fused")
-            turned = exif_orientation(path) != 1
+            orientation = exif_orientation(path)
             out.append(("Left: the evidence. Right: fused localization map (bright = stronger "
                         "evidence of manipulation) with the findings' boxes."
                         + (" Shown upright, as its EXIF orientation tells a viewer; analysed "
-                           "and located as stored in the file." if turned else ""),
-                        image_figure(path, heat, findings)))
+                           "and located as stored in the file." if orientation != 1 else ""),
+                        image_figure(path, heat, findings, orientation=orientation)))
         elif kind == "video":
             media = record.get("media") or {}
             kf = video_keyframes(path, findings)

@@ -111,6 +111,18 @@ def test_upright_matches_pillow_and_maps_back(orientation):
     assert sorted(patch.reshape(-1, 3).tolist()) == sorted(back.reshape(-1, 3).tolist())
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_upright_box_turns_as_the_analysis_does(orientation):
+    from triage_app.model import Box
+
+    h, w = 5, 8
+    stored = np.zeros((h, w), np.uint8)
+    stored[1, 6] = 1                                  # the pixel box (6, 1), 1 x 1
+    ys, xs = np.nonzero(C.upright(stored, orientation))
+    b = C.upright_box(Box(6, 1, 1, 1), orientation, stored.shape)
+    assert (b.x, b.y, b.x + b.w, b.y + b.h) == (xs[0], ys[0], xs[0] + 1, ys[0] + 1)
+
+
 def test_orientation_of_reads_exif_and_defaults_to_as_stored():
     class _M:
         exif = {"Orientation": 6}

@@ -46,9 +46,12 @@ flicker                frame-to-frame luma fluctuation (second difference) of th
                        claimed span, vs the rest of the frame
 temporal_artifacts     spikes of frame-to-frame change of the box over the span, vs the rest of
                        the frame
+unnatural_prosody      pitch spread (semitone SD) by YIN (de Cheveigne & Kawahara 2002), not the
+                       detector's DIO/StoneMask, against human ranges (Traunmueller & Eriksson
+                       1995), and energy-envelope periodicity at syllable lags
 =====================  ==========================================================================
 
-Semantic artifacts (anatomy, shadows, reflections, expressions, gaze, prosody, A/V sync...) have
+Semantic artifacts (anatomy, shadows, reflections, expressions, gaze, A/V sync...) have
 no probe here: :func:`get_probe` returns None and the validator calls the claim unverifiable.
 
 Each probe returns a :class:`ProbeResult` with ``found`` (True/False, or None when it could not
@@ -1383,6 +1386,143 @@ def probe_audio_splice(media: Any, target: Target) -> ProbeResult:
                        f"against {cj.size} other times)")
 
 
+#: Pitch tracking for the prosody probe: YIN at 8 kHz, 40 ms windows, 10 ms hop, 50-500 Hz.
+YIN_FS = 8000
+YIN_WINDOW = 320
+YIN_HOP = 80
+YIN_TAU = (16, 160)
+YIN_CHUNK = 2000
+#: YIN's absolute threshold on the cumulative-mean-normalised difference (de Cheveigne &
+#: Kawahara 2002 use 0.1-0.15); a frame above it everywhere is unvoiced.
+YIN_THRESHOLD = 0.25
+#: Pitch spread of a voice, semitone SD over voiced frames. Human read speech spans 2-5 st
+#: (Traunmueller & Eriksson 1995); under MONOTONE_ST the contour is flat (the claim holds),
+#: from VARIED_ST on it moves as a human voice does (the claim is false); between, no call.
+MONOTONE_ST = 1.5
+VARIED_ST = 2.0
+#: Energy-envelope autocorrelation at syllable lags (0.12-0.5 s) from which the rhythm is
+#: metronomic; natural speech stays well under it.
+METRONOMIC_AC = 0.7
+
+
+def yin_f0(x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """F0 (Hz, 0 where unvoiced) and frame RMS every 10 ms by YIN (de Cheveigne & Kawahara
+    2002, "YIN, a fundamental frequency estimator for speech and music", JASA 111(4)): the
+    difference function via FFT, cumulative-mean normalisation, the first dip under the
+    absolute threshold, parabolic refinement. Resampled to 8 kHz first."""
+    from math import gcd
+
+    if sr != YIN_FS:
+        g = gcd(int(sr), YIN_FS)
+        x = signal.resample_poly(x, YIN_FS // g, int(sr) // g)
+    lo, hi = YIN_TAU
+    n_fr = (x.size - YIN_WINDOW - hi) // YIN_HOP + 1
+    if n_fr <= 0:
+        return np.zeros(0), np.zeros(0)
+    if n_fr > YIN_CHUNK:  # a block of frames at a time: 10 minutes whole would take 1 GB
+        parts = [yin_f0(x[i * YIN_HOP: (i + YIN_CHUNK - 1) * YIN_HOP + YIN_WINDOW + hi], YIN_FS)
+                 for i in range(0, n_fr, YIN_CHUNK)]
+        return (np.concatenate([p[0] for p in parts])[:n_fr],
+                np.concatenate([p[1] for p in parts])[:n_fr])
+    idx = np.arange(n_fr)[:, None] * YIN_HOP + np.arange(YIN_WINDOW + hi)[None, :]
+    fr = x[idx]
+    nfft = 1 << int(np.ceil(np.log2(2 * (YIN_WINDOW + hi))))
+    spec = np.fft.rfft(fr, nfft)
+    spec_w = np.fft.rfft(fr[:, :YIN_WINDOW], nfft)
+    r = np.fft.irfft(spec * np.conj(spec_w), nfft)[:, :hi + 1]
+    sq = np.concatenate([np.zeros((n_fr, 1)), np.cumsum(fr ** 2, axis=1)], axis=1)
+    e0 = sq[:, YIN_WINDOW][:, None]
+    taus = np.arange(hi + 1)
+    e_tau = sq[:, taus + YIN_WINDOW] - sq[:, taus]
+    d = np.maximum(e0 + e_tau - 2 * r, 0.0)
+    cmnd = np.ones_like(d)
+    csum = np.cumsum(d[:, 1:], axis=1)
+    cmnd[:, 1:] = d[:, 1:] * taus[1:] / np.maximum(csum, 1e-12)
+    f0 = np.zeros(n_fr)
+    for i in range(n_fr):
+        c = cmnd[i, lo:hi]
+        below = np.flatnonzero(c < YIN_THRESHOLD)
+        if below.size == 0:
+            continue
+        j = int(below[0])
+        while j + 1 < c.size and c[j + 1] < c[j]:  # walk down to the dip's bottom
+            j += 1
+        t = float(j + lo)
+        if 0 < j < c.size - 1:
+            a, b, cc = c[j - 1], c[j], c[j + 1]
+            den = a - 2 * b + cc
+            if abs(den) > 1e-12:
+                t += 0.5 * (a - cc) / den
+        f0[i] = YIN_FS / t
+    rms = np.sqrt(e0[:, 0] / YIN_WINDOW)
+    return f0, rms
+
+
+def probe_unnatural_prosody(media: Any, target: Target) -> ProbeResult:
+    """A voice too regular to be human, measured with its own pitch tracker (YIN, not the
+    detector's DIO/StoneMask) over the span (at least 2 s, centred on a shorter claim):
+
+    - pitch spread: semitone SD of F0 over voiced frames (runs >= 50 ms, within 20 dB of the
+      span's loudest frame, octave errors beyond 7 st of the median dropped). Found under
+      ``MONOTONE_ST`` (1.5 st); the claim is false from ``VARIED_ST`` (2.0 st) on, where the
+      contour moves as human speech does (2-5 st, Traunmueller & Eriksson 1995);
+    - rhythm (spans of 3 s or more): peak autocorrelation of the log energy envelope at
+      syllable lags 0.12-0.5 s; found from ``METRONOMIC_AC`` (0.7).
+
+    Needs 0.5 s of voiced speech, else it cannot judge (None)."""
+    audio = _audio_of(media)
+    if audio is None:
+        return ProbeResult(False, {}, "the item has no audio")
+    dur = audio.samples.shape[0] / float(audio.sample_rate)
+    s = 0.0 if target.start is None else max(0.0, target.start)
+    e = dur if target.end is None else min(target.end, dur)
+    if e - s < 2.0:
+        mid = 0.5 * (s + e)
+        s, e = max(0.0, mid - 1.0), min(dur, mid + 1.0)
+    sr = int(audio.sample_rate)
+    x = _mono_between(audio, int(s * sr), int(e * sr))
+    f0, rms = yin_f0(x, sr)
+    if f0.size < 10:
+        return ProbeResult(None, {"span": [round(s, 3), round(e, 3)]}, "span too short for pitch")
+    loud = rms >= 0.1 * rms.max() if rms.max() > 0 else np.zeros(rms.shape, bool)
+    voiced = (f0 > 0) & loud
+    keep = np.zeros_like(voiced)
+    for a, b in _runs(voiced):
+        if b - a >= 5:
+            keep[a:b] = True
+    meas: dict[str, Any] = {"span": [round(s, 3), round(e, 3)],
+                            "voiced_s": round(float(keep.sum()) * YIN_HOP / YIN_FS, 2)}
+    if keep.sum() * YIN_HOP / YIN_FS < 0.5:
+        return ProbeResult(None, meas, f"only {meas['voiced_s']:.2f} s of voiced speech in the "
+                                       "span (needs 0.5 s)")
+    st = 12 * np.log2(f0[keep] / 100.0)
+    st = st[np.abs(st - np.median(st)) <= 7.0]
+    sd = float(np.std(st))
+    meas.update({"f0_sd_semitones": round(sd, 3), "f0_median_hz": round(
+        float(100.0 * 2 ** (np.median(st) / 12)), 1), "monotone_below_st": MONOTONE_ST,
+        "human_from_st": VARIED_ST})
+    ac_peak = None
+    if e - s >= 3.0:
+        env = np.log(rms + 1e-6)
+        env = env - env.mean()
+        if np.any(env):
+            ac = np.correlate(env, env, "full")[env.size - 1:]
+            ac = ac / ac[0]
+            ac_peak = float(np.max(ac[12:51])) if ac.size > 51 else None
+    if ac_peak is not None:
+        meas["rhythm_autocorr"] = round(ac_peak, 3)
+    metronomic = ac_peak is not None and ac_peak >= METRONOMIC_AC
+    text = (f"pitch spread {sd:.2f} semitones SD over {meas['voiced_s']:.1f} s of voiced speech "
+            f"(monotone under {MONOTONE_ST}; human utterances 2-5)"
+            + (f", rhythm autocorrelation {ac_peak:.2f} (metronomic from {METRONOMIC_AC})"
+               if ac_peak is not None else ""))
+    if sd < MONOTONE_ST or metronomic:
+        return ProbeResult(True, meas, text)
+    if sd >= VARIED_ST:
+        return ProbeResult(False, meas, text)
+    return ProbeResult(None, meas, text + "; between the bounds, no call")
+
+
 # --------------------------------------------------------------------------- video probes
 
 
@@ -1526,6 +1666,7 @@ PROBES: dict[str, Callable[[Any, Target], ProbeResult]] = {
     "audio_splice": probe_audio_splice,
     "flicker": probe_flicker,
     "temporal_artifacts": probe_temporal_artifacts,
+    "unnatural_prosody": probe_unnatural_prosody,
 }
 
 

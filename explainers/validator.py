@@ -19,6 +19,7 @@ Every status carries a reason sentence and the numbers behind it (``claim.measur
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -33,6 +34,9 @@ from triage_app.model import (Box, Claim, FrameSpan, Mask, MetadataField, Region
 
 __all__ = ["validate", "validate_text", "find_faces_in", "face_region_box", "load_media",
            "summarize"]
+
+#: Aspects of prosody that the prosody probe (pitch spread, syllable rhythm) does not measure.
+_UNMEASURED_PROSODY = re.compile(r"\b(paus|stress|pacing|emotion|breath)", re.I)
 
 #: Artifacts that only exist where there is a face (or a head).
 FACE_ARTIFACTS = {"unnatural_expressions", "unnatural_gaze_blinking",
@@ -387,6 +391,12 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
 
     # ---- the probe
     probe = get_probe(probe_artifact or art)
+    if probe is not None and art == "unnatural_prosody" and _UNMEASURED_PROSODY.search(claim.text):
+        # the prosody probe measures pitch spread and rhythm; a claim about pauses, stress or
+        # emotion is neither confirmed nor refuted by those
+        return _set(claim, "unverifiable",
+                    f"{name} could not be measured: the probe reads pitch spread and syllable "
+                    "rhythm, not pauses, stress, pacing or emotion", meas or None)
     if probe is None:
         extra = (" (" + "; ".join(notes) + ")") if notes else ""
         return _set(claim, "unverifiable",

@@ -16,7 +16,10 @@ ground truth and from what the items are, never from the validator:
 - false, absent content: eyes, lips, jaw and face-only artifacts on face-free NoSo photos;
   audio artifacts on still images; times past the end of audio and video items; frequency bands
   above the Nyquist frequency; flicker or A/V desynchronisation claims on face-free or silent
-  clips; an EXIF Software tag on PNGs that carry no EXIF.
+  clips; an EXIF Software tag on PNGs that carry no EXIF;
+- false, synthesis on a human voice: "monotone", "flat intonation", "metronomic" claims on the
+  authentic speech recordings of at least 3 s (a person's own voice has no synthesis
+  prosody, even when it is a level one).
 
 Usage: ``python training/build_claims_set.py --out claims.csv [--corpus ../shared/corpus]``
 (the CSV names corpus files, whose licences forbid redistribution: keep it out of the repo).
@@ -70,6 +73,13 @@ _AUDIO_ON_IMAGE = [
     "There is audible hiss above 4 kHz.",
     "Clipping between 0:01 and 0:02.",
     "A mains hum at 50 Hz runs through the recording.",
+]
+
+#: Unnatural-prosody claims, false on a person's own recorded voice.
+_PROSODY_FALSE = [
+    "The voice sounds robotic and monotone.",
+    "The intonation is flat, as synthetic speech is.",
+    "The speech rhythm is metronomic and the pitch never moves.",
 ]
 
 
@@ -180,6 +190,9 @@ def build(corpus: Path, *, seed: int = 0) -> list[dict[str, str]]:
             if sr and sr < 60000:
                 add(it["path"], "The voice is metallic and band-limited above 30 kHz.", False,
                     "band_above_nyquist")
+            if it["label"] == "authentic" and dur >= 3.0:
+                add(it["path"], _PROSODY_FALSE[len(rows) % len(_PROSODY_FALSE)], False,
+                    "prosody_on_human")
         elif it["modality"] == "video":
             p = corpus / it["path"]
             dur, _ = _duration(p)

@@ -326,3 +326,65 @@ def test_a_speech_fingerprint_claim_is_unverifiable_and_says_why():
     banded = P.probe_generator_fingerprint(image_media(np.zeros((64, 64, 3), np.uint8)),
                                            Target(start=0.0, end=1.0, low_hz=0.0, high_hz=8000.0))
     assert banded.found is None and "no independent probe" in banded.reason
+
+
+def _voice(seconds: float, f0_of_t, seed: int = 0, regular: bool = True) -> np.ndarray:
+    """Harmonics of the contour ``f0_of_t(t)`` under a syllable envelope: 4 syllables per
+    second like a metronome (``regular``), or of random lengths (0.12-0.4 s) as people speak."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    f0 = f0_of_t(t)
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    x = sum(np.sin(k * phase) / k for k in range(1, 25) if k * 180 < SR / 2)
+    if regular:
+        env = np.clip(np.sin(2 * np.pi * 2 * t), 0, None) ** 0.5
+    else:
+        env = np.zeros(t.size)
+        at = 0
+        while at < t.size:
+            n = int(rng.uniform(0.12, 0.4) * SR)
+            seg = np.sin(np.pi * np.arange(min(n, t.size - at)) / n) ** 0.5
+            env[at:at + seg.size] = seg * rng.uniform(0.5, 1.0)
+            at += n + int(rng.uniform(0.02, 0.15) * SR)
+    return 0.2 * x * env + rng.normal(0, 1e-3, t.size)
+
+
+def test_yin_f0_known_pitch():
+    x = _voice(1.5, lambda t: np.full(t.shape, 150.0))
+    f0, rms = P.yin_f0(x, SR)
+    voiced = f0[(f0 > 0) & (rms >= 0.1 * rms.max())]
+    assert voiced.size > 50
+    assert abs(np.median(voiced) - 150.0) < 1.5
+
+
+def test_prosody_probe_flat_and_varied_voices():
+    flat = audio_media(_voice(4.0, lambda t: np.full(t.shape, 120.0)))
+    res = P.probe_unnatural_prosody(flat, Target())
+    assert res.found is True and res.measurement["f0_sd_semitones"] < 0.5
+    # intonation: falls and rises over 4-7 semitones, as read speech does
+    varied = audio_media(_voice(4.0, lambda t: 110 * 2 ** ((5 * np.sin(2 * np.pi * 0.4 * t)
+                                                              + 2 * np.sin(2 * np.pi * 1.3 * t))
+                                                             / 12), regular=False))
+    res = P.probe_unnatural_prosody(varied, Target(start=0.5, end=3.5))
+    assert res.found is False and res.measurement["f0_sd_semitones"] >= 2.0
+    # the same contour on syllables that come like a metronome: the rhythm gives it away
+    metronome = audio_media(_voice(4.0, lambda t: 110 * 2 ** (5 * np.sin(2 * np.pi * 0.4 * t)
+                                                              / 12)))
+    res = P.probe_unnatural_prosody(metronome, Target(start=0.5, end=3.5))
+    assert res.found is True and res.measurement["rhythm_autocorr"] >= P.METRONOMIC_AC
+    # a point in time: the probe looks at 2 s around it
+    res = P.probe_unnatural_prosody(flat, Target(start=2.0, end=2.0))
+    assert res.found is True and res.measurement["span"] == [1.0, 3.0]
+
+
+def test_prosody_probe_cannot_judge_without_a_voice():
+    noise = audio_media(np.random.default_rng(0).normal(0, 0.05, 3 * SR))
+    assert P.probe_unnatural_prosody(noise, Target()).found is None
+    assert P.probe_unnatural_prosody(image_media(scene()), Target()).found is False
+
+
+def test_prosody_probe_reads_a_long_span_in_blocks():
+    x = _voice(50.0, lambda t: np.full(t.shape, 130.0))
+    f0, _ = P.yin_f0(x, SR)
+    assert f0.size == (int(50 * 8000) - P.YIN_WINDOW - P.YIN_TAU[1]) // P.YIN_HOP + 1
+    assert P.probe_unnatural_prosody(audio_media(x), Target()).found is True

@@ -76,7 +76,7 @@ def build_prompt(analysis: Analysis, *, min_strength: float = 0.5, top_n: int = 
     for f in fs:
         where = describe_location(f.location, f.region, width=media.get("width"),
                                   height=media.get("height"))
-        lines.append(f"- {taxonomy.artifact_name(f.artifact)} {where}: "
+        lines.append(f"- {taxonomy.artifact_name(f.artifact, media.get('kind'))} {where}: "
                      f"{describe_measurement(f.measurement)} (strength {f.strength:.2f}).")
     if not fs:
         lines.append("- none above the reporting threshold.")

@@ -255,7 +255,7 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
     outweighed = OUTWEIGHED_PREFIX if label == "likely_authentic" else ""
     sentences = [(f, outweighed) for f in chosen] + [(f, OBSERVATION_PREFIX) for f in observed]
     for f, prefix in sentences:
-        name = taxonomy.artifact_name(f.artifact)
+        name = taxonomy.artifact_name(f.artifact, modality)
         where = describe_location(f.location, f.region, width=width, height=height)
         meas = describe_measurement(f.measurement)
         text = f"{name} {where}: {meas}." if where else f"{name}: {meas}."

@@ -124,10 +124,14 @@ def is_region(name: str | None) -> bool:
     return name is not None and name in _load()["regions"]
 
 
-def artifact_name(artifact_id: str) -> str:
-    """Display name ("Blending Artifacts"); the id itself when unknown."""
+def artifact_name(artifact_id: str, modality: str | None = None) -> str:
+    """Display name ("Blending Artifacts"); the id itself when unknown. An artifact that reads
+    differently in one modality has its own name there (``names_by_modality``: a generator's
+    fingerprint in speech is a "Synthetic-Speech Fingerprint", not a picture's spectrum)."""
     entry = _load()["artifacts"].get(artifact_id)
-    return entry["name"] if entry else artifact_id
+    if not entry:
+        return artifact_id
+    return (entry.get("names_by_modality") or {}).get(modality or "", entry["name"])
 
 
 def region_name(region_id: str) -> str:

@@ -265,7 +265,7 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
     if not taxonomy.is_artifact(claim.artifact):
         return _set(claim, "unverifiable", f"'{claim.artifact}' is not an artifact of the taxonomy")
     art = claim.artifact
-    name = taxonomy.artifact_name(art)
+    name = taxonomy.artifact_name(art, ctx.kind)
     face_region = claim.region if claim.region in taxonomy.FACE_REGIONS else (
         claim.location.name if isinstance(claim.location, Region)
         and claim.location.name in taxonomy.FACE_REGIONS else None)

@@ -123,3 +123,13 @@ def test_names():
     assert taxonomy.region_name("nasal_oral_region") == "nasal/oral region"
     with pytest.raises(KeyError, match="unknown artifact"):
         taxonomy.artifact("nope")
+
+
+def test_an_artifact_can_read_differently_in_one_modality():
+    from explainers import taxonomy
+
+    assert taxonomy.artifact_name("generator_fingerprint") == "Generator Spectral Fingerprint"
+    assert taxonomy.artifact_name("generator_fingerprint", "image") == "Generator Spectral Fingerprint"
+    assert taxonomy.artifact_name("generator_fingerprint", "audio") == "Synthetic-Speech Fingerprint"
+    assert [m.id for m in taxonomy.find_artifacts("a synthetic-speech fingerprint")] == \
+        ["generator_fingerprint"]

@@ -124,6 +124,12 @@ def _fitted() -> dict[str, Any]:
     return json.loads(text)
 
 
+def fitted_parameters() -> dict[str, Any]:
+    """The shipped fusion parameters per modality (``resources/ensemble.json``), with the
+    held-out figures of their fit; {} when the file is absent."""
+    return _fitted()
+
+
 def model_for(modality: str) -> FusionModel:
     data = _fitted().get(modality)
     if not data:
@@ -186,7 +192,8 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
     drivers = [name for name, c in sorted(contributions.items(), key=lambda kv: -sign * kv[1])
                if sign * c >= MIN_DRIVER_LOGODDS][:3]
     return Verdict(label=label, probability=probability, drivers=drivers,
-                   contributions=contributions, method=method)
+                   contributions=contributions, method=method, baseline=model.bias,
+                   scale=model.scale)
 
 
 def _matches(name: str, entry: str) -> bool:

@@ -287,6 +287,11 @@ class Verdict:
     drivers: list[str] = field(default_factory=list)
     contributions: dict[str, float] = field(default_factory=dict)
     method: str = ""
+    #: The fusion's log-odds before any evidence (its fitted bias) and the factor on the sum of
+    #: the contributions: ``logit(probability) = scale * sum(contributions) + baseline``. None
+    #: for a verdict stored before these were recorded.
+    baseline: float | None = None
+    scale: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -295,6 +300,8 @@ class Verdict:
             "drivers": self.drivers,
             "contributions": {k: round(v, 4) for k, v in self.contributions.items()},
             "method": self.method,
+            "baseline": None if self.baseline is None else round(self.baseline, 4),
+            "scale": self.scale,
         }
 
     @classmethod
@@ -302,7 +309,8 @@ class Verdict:
         return cls(label=data["label"], probability=data.get("probability"),
                    drivers=list(data.get("drivers", [])),
                    contributions=dict(data.get("contributions", {})),
-                   method=data.get("method", ""))
+                   method=data.get("method", ""), baseline=data.get("baseline"),
+                   scale=float(data.get("scale", 1.0)))
 
 
 @dataclass

@@ -108,6 +108,21 @@ def test_signed_report_text_sidecar_signature_and_tampering(report_case: Path, t
     assert {it["kind"] for it in sidecar["items"]} == {"image", "video", "audio"}
     assert "Appendix: methods" in text
     assert "cloned block visible at left" in text
+    flat = " ".join(text.split())
+    assert "How to read an item page" in flat and "Fusion baseline" in flat
+    assert set(sidecar["fusion_validation"]) >= {"image", "audio", "video"}
+    for it in sidecar["items"]:
+        v = it["verdict"]
+        # every number of the fusion is printed: baseline + contributions give the probability
+        logodds = v["scale"] * sum(v["contributions"].values()) + v["baseline"]
+        assert abs(1 / (1 + np.exp(-logodds)) - v["probability"]) < 1e-3
+        assert [f["n"] for f in it["findings"]] == list(range(1, len(it["findings"]) + 1))
+        assert f"Findings ({len(it['findings'])})" in flat or not it["findings"]
+        said = {(c["artifact"], json.dumps(c["location"], sort_keys=True)): c["status"]
+                for c in it["explanation"] if c["artifact"]}
+        for f in it["findings"]:
+            key = (f["artifact"], json.dumps(f["location"], sort_keys=True))
+            assert f["explanation_status"] == said.get(key)
     # fonts are embedded TrueType
     fonts = set()
     for page in reader.pages:
@@ -246,3 +261,26 @@ def test_report_names_the_segment_that_gave_each_score(tmp_path: Path, monkeypat
         assert "segment 3 of 3" in text
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert any(d.get("segments") for d in sidecar["items"][0]["detectors"])
+
+
+def test_near_certain_probabilities_and_zero_log_odds_are_printed_honestly():
+    from triage_app.report.pdf import _fmt_logodds, _fmt_p
+
+    assert _fmt_p(0.9993) == "> 0.99" and _fmt_p(0.0004) == "< 0.01" and _fmt_p(0.5) == "0.50"
+    assert _fmt_logodds(-0.001) == "0.00" and _fmt_logodds(2.19) == "+2.19"
+    assert _fmt_logodds(None) == "-"
+
+
+def test_a_detector_that_raised_the_verdict_on_a_refuted_finding_is_named():
+    from triage_app.report.pdf import _unconfirmed_drivers
+
+    item = {"detectors": [{"name": "face_consistency", "contribution": 2.19},
+                          {"name": "copy_move", "contribution": 8.8},
+                          {"name": "ela", "contribution": 0.0}],
+            "findings": [{"detector": "face_consistency", "explanation_status": "hallucinated"},
+                         {"detector": "copy_move", "explanation_status": "grounded"},
+                         {"detector": "ela", "explanation_status": "hallucinated"}]}
+    text = _unconfirmed_drivers(item)
+    assert "face_consistency (+2.19)" in text and "copy_move" not in text and "ela" not in text
+    item["findings"][0]["explanation_status"] = "grounded"
+    assert _unconfirmed_drivers(item) == ""

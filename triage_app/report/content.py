@@ -1,8 +1,7 @@
 """What a report says, as plain data: the JSON sidecar (schema ``deepfake-triage/report/1``).
 
 The PDF is rendered from exactly this dictionary, so that the sidecar and the PDF never
-disagree. The schema is documented in ``docs/report_schema.md`` and checked by
-``resources/report.schema.json``.
+disagree. The schema is documented in ``docs/report_schema.md``.
 """
 
 from __future__ import annotations
@@ -34,6 +33,27 @@ def _contributions(analysis: dict[str, Any]) -> dict[str, float]:
     return dict((analysis.get("verdict") or {}).get("contributions") or {})
 
 
+def _same_place(claim: dict[str, Any], finding: dict[str, Any]) -> bool:
+    """A template claim says a finding: same artifact at the same location (the validated
+    claim keeps the probe's measurement, not the detector's name)."""
+    return (claim.get("artifact") is not None and claim.get("artifact") == finding.get("artifact")
+            and claim.get("location") == finding.get("location"))
+
+
+def numbered_findings(findings: list[dict[str, Any]],
+                      claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings, each with ``n`` (its number in the report's findings table and on the
+    figures, 1-based in the analysis's order) and ``explanation_status``: the validation status
+    of the explanation sentence that says it (``grounded`` / ``hallucinated`` /
+    ``unverifiable``), or None when the explanation does not say it (weaker than the writer's
+    threshold, or from a detector that did not back the verdict)."""
+    out = []
+    for i, f in enumerate(findings, 1):
+        said = next((c for c in claims if _same_place(c, f)), None)
+        out.append({**f, "n": i, "explanation_status": said.get("status") if said else None})
+    return out
+
+
 def item_record(case: Any, sha256: str) -> dict[str, Any]:
     """Everything the report says about one evidence item."""
     item = case.item(sha256)
@@ -62,7 +82,7 @@ def item_record(case: Any, sha256: str) -> dict[str, Any]:
         "error": item.get("error"),
         "verdict": a["verdict"] if a else None,
         "detectors": detectors,
-        "findings": a["findings"] if a else [],
+        "findings": numbered_findings(a["findings"], a["claims"]) if a else [],
         "explanation": a["claims"] if a else [],
         "rationales": case.rationales(sha256),
         "decision": item.get("decision"),
@@ -70,6 +90,22 @@ def item_record(case: Any, sha256: str) -> dict[str, Any]:
         "notes": item.get("notes", []),
         "custody": case.custody_entries(sha256),
     }
+
+
+def fusion_validation() -> dict[str, Any]:
+    """How well each modality's fusion did on held-out items when it was fitted
+    (``resources/ensemble.json``: grouped cross-validation), so a report states the error of
+    the number it prints."""
+    from detectors.ensemble import fitted_parameters
+
+    out = {}
+    for modality, fit in fitted_parameters().items():
+        if not isinstance(fit, dict) or "cross_validation" not in fit:
+            continue
+        cv = fit["cross_validation"]
+        out[modality] = {"auc": cv.get("auc"), "ece": cv.get("ece"), "brier": cv.get("brier"),
+                         "n": cv.get("n"), "method": fit.get("method", "")}
+    return out
 
 
 def methods_appendix() -> list[dict[str, Any]]:
@@ -106,5 +142,6 @@ def build_report_data(case: Any, evidence: Iterable[str] | None = None, *,
         },
         "custody_head": None if head is None else {"seq": head["seq"], "hash": head["hash"]},
         "items": [item_record(case, sha) for sha in resolved],
+        "fusion_validation": fusion_validation(),
         "methods": methods_appendix(),
     }

@@ -47,6 +47,48 @@ def _colour_for(name: str, names: list[str]) -> tuple[int, int, int]:
     return PALETTE[names.index(name) % len(PALETTE)] if name in names else PALETTE[0]
 
 
+#: Colour of a finding the explanation's probe refuted (its sentence "hallucinated").
+REFUTED = (120, 120, 120)
+
+
+def _refuted(f: dict[str, Any]) -> bool:
+    return f.get("explanation_status") == "hallucinated"
+
+
+def _tag(f: dict[str, Any], *, artifact: bool = True) -> str:
+    """A figure label: the finding's number in the report's findings table, its artifact, and
+    'refuted' when the probe did not confirm it."""
+    n = f"#{f['n']}" if f.get("n") is not None else ""
+    text = " ".join(t for t in (n, f["artifact"].replace("_", " ") if artifact else "") if t)
+    return text + (" (refuted)" if _refuted(f) else "")
+
+
+def _dashed_rectangle(draw: ImageDraw.ImageDraw, box: list[float], colour: tuple[int, int, int],
+                      width: int = 2, dash: int = 6) -> None:
+    x0, y0, x1, y1 = box
+    for a, b, horizontal, at in ((x0, x1, True, y0), (x0, x1, True, y1),
+                                 (y0, y1, False, x0), (y0, y1, False, x1)):
+        t = a
+        while t < b:
+            e = min(b, t + dash)
+            draw.line([(t, at), (e, at)] if horizontal else [(at, t), (at, e)], fill=colour,
+                      width=width)
+            t += 2 * dash
+
+
+def _free_label_y(placed: list[tuple[float, float, float, float]], x0: float, y: float,
+                  w: float, h: float, limit: float) -> float:
+    """The first height from ``y`` down at which a ``w`` x ``h`` label at ``x0`` overlaps no
+    label already placed (labels of nearby findings would print over each other)."""
+    while y + h <= limit:
+        if not any(x0 < px1 and px0 < x0 + w and y < py1 and py0 < y + h
+                   for px0, py0, px1, py1 in placed):
+            break
+        y += h + 1
+    placed.append((x0, y, x0 + w, y + h))
+    return y
+
+
 def _box_of(loc: dict[str, Any] | None) -> dict[str, Any] | None:
     if not loc:
         return None
@@ -98,24 +140,42 @@ def image_figure(path: Path, heatmap: np.ndarray | None, findings: list[dict[str
     draw = ImageDraw.Draw(overlay)
     font = _font(12)
     detectors = sorted({f["detector"] for f in findings})
-    for f in findings:
+    placed: list[tuple[float, float, float, float]] = []
+    # confirmed findings last, so that they are drawn over the refuted ones
+    for f in sorted(findings, key=lambda f: not _refuted(f)):
         b = _box_of(f.get("location"))
         if not b:
             continue
-        c = _colour_for(f["detector"], detectors)
+        c = REFUTED if _refuted(f) else _colour_for(f["detector"], detectors)
         ub = upright_box(Box(b["x"], b["y"], b["w"], b["h"]), orientation, (full_h, full_w))
         x0, y0, x1, y1 = ub.x * sx, ub.y * sy, (ub.x + ub.w) * sx, (ub.y + ub.h) * sy
-        draw.rectangle([x0, y0, x1, y1], outline=c, width=2)
-        label = f["artifact"].replace("_", " ")
+        if _refuted(f):
+            _dashed_rectangle(draw, [x0, y0, x1, y1], c)
+        else:
+            draw.rectangle([x0, y0, x1, y1], outline=c, width=2)
+        label = _tag(f)
         tw = draw.textlength(label, font=font)
-        ty = max(0, y0 - 15)
+        x0 = min(x0, max(0.0, overlay.width - tw - 4))
+        ty = _free_label_y(placed, x0, max(0.0, y0 - 15), tw + 4, 14, overlay.height)
         draw.rectangle([x0, ty, x0 + tw + 4, ty + 14], fill=c)
         draw.text((x0 + 2, ty), label, fill=(255, 255, 255), font=font)
-    gap = 10
-    out = Image.new("RGB", (small.width * 2 + gap, small.height), (255, 255, 255))
+    gap, bar = 10, 26
+    out = Image.new("RGB", (small.width * 2 + gap, small.height + bar), (255, 255, 255))
     out.paste(small, (0, 0))
     out.paste(overlay, (small.width + gap, 0))
+    _colour_bar(out, small.width + gap, small.height + 4, small.width, 10)
     return out
+
+
+def _colour_bar(img: Image.Image, x: int, y: int, w: int, h: int) -> None:
+    """The map's colour scale under the overlay: 0 (no evidence) to 1 (strongest)."""
+    ramp = colormap(np.tile(np.linspace(0, 1, max(2, w))[None, :], (h, 1)))
+    img.paste(Image.fromarray(ramp), (x, y))
+    d = ImageDraw.Draw(img)
+    font = _font(9)
+    d.text((x, y + h), "0: no evidence", fill=(0, 0, 0), font=font)
+    right = "1: strongest evidence of manipulation"
+    d.text((x + w - d.textlength(right, font=font), y + h), right, fill=(0, 0, 0), font=font)
 
 
 def _spans(findings: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -124,7 +184,8 @@ def _spans(findings: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
         loc = f.get("location") or {}
         if loc.get("kind") == kind:
             out.append({**loc, "detector": f["detector"], "artifact": f["artifact"],
-                        "strength": f.get("strength", 0.5)})
+                        "strength": f.get("strength", 0.5), "n": f.get("n"),
+                        "explanation_status": f.get("explanation_status")})
     return out
 
 
@@ -149,17 +210,28 @@ def timeline_strip(duration: float, findings: list[dict[str, Any]], kind: str, *
                 continue
             x0 = label_w + track * max(0.0, s["start"]) / duration
             x1 = label_w + track * min(duration, max(s["end"], s["start"] + duration / 400)) / duration
-            d.rectangle([x0, y + 4, x1, y + row - 4], fill=_colour_for(name, detectors))
+            d.rectangle([x0, y + 4, x1, y + row - 4],
+                        fill=REFUTED if _refuted(s) else _colour_for(name, detectors))
     y = row * len(detectors) + 4
-    for k in range(0, 11):
-        x = label_w + track * k / 10
-        d.line([x, y, x, y + 4], fill=(0, 0, 0))
-        d.text((x - 10, y + 5), f"{duration * k / 10:.1f}s", fill=(0, 0, 0), font=_font(9))
+    _time_ticks(d, label_w, track, y, duration, width)
     return img
 
 
+def _time_ticks(d: ImageDraw.ImageDraw, x_start: float, track: float, y: float, duration: float,
+                img_width: int) -> None:
+    """Eleven ticks along a time axis, the last label kept inside the picture."""
+    font = _font(9)
+    for k in range(0, 11):
+        x = x_start + track * k / 10
+        d.line([x, y, x, y + 4], fill=(0, 0, 0))
+        label = axis_label(duration * k / 10, duration, short="{:.1f}s")
+        tw = d.textlength(label, font=font)
+        d.text((min(max(0.0, x - tw / 2), img_width - tw - 2), y + 5), label, fill=(0, 0, 0),
+               font=font)
+
+
 def video_keyframes(path: Path, findings: list[dict[str, Any]], *, count: int = 4,
-                    height: int = 160) -> Image.Image | None:
+                    height: int = 240) -> Image.Image | None:
     """Frames from the middle of the strongest flagged spans, with their box drawn."""
     from triage_app.media import MediaError, open_media
 
@@ -181,11 +253,18 @@ def video_keyframes(path: Path, findings: list[dict[str, Any]], *, count: int = 
         d = ImageDraw.Draw(im)
         if s.get("box"):
             b = s["box"]
-            d.rectangle([b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]], outline=(230, 57, 70),
-                        width=max(2, int(2 / scale)))
+            rect = [b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]]
+            if _refuted(s):
+                _dashed_rectangle(d, rect, REFUTED, width=max(2, int(2 / scale)),
+                                  dash=max(6, int(6 / scale)))
+            else:
+                d.rectangle(rect, outline=(230, 57, 70), width=max(2, int(2 / scale)))
         im = im.resize((max(1, int(im.width * scale)), height))
-        ImageDraw.Draw(im).text((4, 4), f"{frame.time:.2f}s  {s['artifact']}",
-                                fill=(255, 255, 0), font=_font(11))
+        td = ImageDraw.Draw(im)
+        font = _font(12)
+        label = f"{frame.time:.2f} s  {_tag(s)}"
+        td.rectangle([0, 0, td.textlength(label, font=font) + 8, 18], fill=(0, 0, 0))
+        td.text((4, 2), label, fill=(255, 255, 255), font=font)
         tiles.append(im)
     if not tiles:
         return None
@@ -243,16 +322,26 @@ def audio_figure(samples: Any, sr: int, findings: list[dict[str, Any]], *,
     spans = _spans(findings, "time")
     detectors = sorted({s["detector"] for s in spans})
     font = _font(11)
-    for s in spans:
-        c = _colour_for(s["detector"], detectors)
+    placed: list[tuple[float, float, float, float]] = []
+    for s in sorted(spans, key=lambda s: not _refuted(s)):
+        c = REFUTED if _refuted(s) else _colour_for(s["detector"], detectors)
         x0 = width * max(0.0, s["start"]) / duration
         x1 = width * min(duration, max(s["end"], s["start"] + duration / 300)) / duration
         lo = s.get("low_hz") or 0.0
         hi = s.get("high_hz") or nyq
         y0 = height * (1 - min(hi, nyq) / nyq)
         y1 = height * (1 - max(lo, 0.0) / nyq)
-        d.rectangle([x0, y0, x1, y1], outline=c, width=2)
-        d.text((x0 + 3, y0 + 2), s["artifact"].replace("_", " "), fill=c, font=font)
+        if _refuted(s):
+            _dashed_rectangle(d, [x0, y0, x1, y1], c)
+        else:
+            d.rectangle([x0, y0, x1, y1], outline=c, width=2)
+        # the number only: the findings table names the artifact and the detector
+        label = _tag(s, artifact=False) or s["artifact"].replace("_", " ")
+        tw = d.textlength(label, font=font)
+        lx = min(x0 + 3, width - tw - 4)
+        ly = _free_label_y(placed, lx, y0 + 2, tw + 4, 13, height)
+        d.rectangle([lx - 1, ly, lx + tw + 2, ly + 13], fill=(0, 0, 0))
+        d.text((lx, ly), label, fill=c if c != REFUTED else (200, 200, 200), font=font)
     if examined_until is not None and 0 <= examined_until < duration:
         x0 = int(width * examined_until / duration)
         grey = Image.new("RGB", (width - x0, height), (128, 128, 128))
@@ -277,12 +366,9 @@ def audio_figure(samples: Any, sr: int, findings: list[dict[str, Any]], *,
     od = ImageDraw.Draw(out)
     for k in range(0, 5):
         y = height * k / 4
-        od.text((2, min(height - 10, y)), f"{nyq * (1 - k / 4) / 1000:.1f}k", fill=(0, 0, 0),
+        od.text((2, min(height - 10, y)), f"{nyq * (1 - k / 4) / 1000:.1f} kHz", fill=(0, 0, 0),
                 font=_font(9))
-    for k in range(0, 11):
-        x = 50 + width * k / 10
-        od.text((x - 8, height + 4), axis_label(duration * k / 10, duration, short="{:.1f}s"),
-                fill=(0, 0, 0), font=_font(9))
+    _time_ticks(od, 50, width, height, duration, out.width)
     return out
 
 

@@ -79,7 +79,52 @@ def _table(rows: list[list[Any]], widths: list[float], st: dict[str, ParagraphSt
 
 
 def _fmt_p(p: Any) -> str:
-    return "-" if p is None else f"{float(p):.2f}"
+    """A probability to two decimals; near-certain ones as bounds, so that 0.9993 is not
+    printed as a certainty ("1.00")."""
+    if p is None:
+        return "-"
+    p = float(p)
+    if p >= 0.995:
+        return "> 0.99"
+    if p <= 0.005:
+        return "< 0.01"
+    return f"{p:.2f}"
+
+
+def _fmt_logodds(v: Any) -> str:
+    """Signed log-odds to two decimals; a value that rounds to zero is 0.00, not -0.00."""
+    if v is None:
+        return "-"
+    v = float(v)
+    return "0.00" if abs(v) < 0.005 else f"{v:+.2f}"
+
+
+#: How to read the numbers and tags of an item page (printed on the cover).
+READING_GUIDE = [
+    ("Probability", "the fused estimate that the item was manipulated. 'Inconclusive' means "
+                    "the evidence was too weak either way, or the detectors that could judge "
+                    "the item hold too little of the fusion's weight."),
+    ("Score", "one detector's own calibrated probability of manipulation, from its "
+              "measurement alone."),
+    ("Contribution", "what that detector adds to the fused log-odds (natural logarithm of the "
+                     "odds; positive pushes towards manipulated, 0 adds nothing). The fused "
+                     "log-odds are the baseline plus the sum of the contributions; the "
+                     "probability is 1 / (1 + exp(-log-odds))."),
+    ("Baseline", "the fusion's log-odds before any evidence: its fitted bias."),
+    ("Findings", "every finding of every detector, numbered; the same numbers label the boxes "
+                 "and spans of the figures."),
+    ("grounded", "an independent probe, which does not use the detector's code, re-measured "
+                 "the artifact at the place the sentence names."),
+    ("hallucinated", "the probe looked at that place and did not find the artifact, or the "
+                     "sentence names something the item does not contain (a face where none "
+                     "is, a time past the end). Such a finding is drawn dashed on the figures. "
+                     "The verdict is fused from the detectors' scores and is not recomputed "
+                     "without it: the item page names any detector that raised the verdict "
+                     "and whose finding was not confirmed."),
+    ("unverifiable", "no probe can re-measure this artifact (a learned model's reading, or a "
+                     "matter of a person's judgement): the sentence rests on its detector "
+                     "alone."),
+]
 
 
 def _pil_flowable(img: Any, max_w: float, max_h: float = 110 * mm) -> RLImage:
@@ -159,8 +204,31 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
         "sentence's validation status, rationales checked by the examiner, the examiner's "
         "decision, and the chain-of-custody entries. Probabilities are the tool's estimate that "
         "an item was manipulated; 'Inconclusive' means the evidence was too weak either way. "
-        "The machine-readable sidecar carries the same content; its SHA-256 is printed on every "
-        "page.", st["body"])]
+        "The machine-readable JSON sidecar carries everything this report prints, and more "
+        "(each finding's full measurement, each detector's run time); its SHA-256 is printed "
+        "on every page.", st["body"])]
+    story += [Spacer(1, 4 * mm), _p("How to read an item page", st["h3"])]
+    story.append(_table([[term, text] for term, text in READING_GUIDE],
+                        [28 * mm, width - 28 * mm], st, header=False))
+    fv = data.get("fusion_validation") or {}
+    if fv:
+        story += [Spacer(1, 4 * mm), _p("How well the fused probability did on items it was not "
+                                        "fitted on", st["h3"])]
+        rows = [["Modality", "Items", "ROC AUC", "Calibration error (ECE)", "Brier score"]]
+        for mod in ("image", "video", "audio"):
+            if mod in fv:
+                f = fv[mod]
+                rows.append([mod, str(f.get("n") or "-"),
+                             "-" if f.get("auc") is None else f"{f['auc']:.3f}",
+                             "-" if f.get("ece") is None else f"{f['ece']:.3f}",
+                             "-" if f.get("brier") is None else f"{f['brier']:.3f}"])
+        story.append(_table(rows, [25 * mm, 18 * mm, 22 * mm, 45 * mm, width - 110 * mm], st))
+        story.append(_p("Grouped cross-validation on the development media when the fusion "
+                        "was fitted (every item of one scene, speaker or source held out "
+                        "together). AUC 0.5 is chance, 1.0 perfect ranking; ECE is the mean "
+                        "gap between the stated probability and the observed share of "
+                        "manipulated items. A modality with a low AUC gives weak verdicts: "
+                        "read its findings, not its probability.", st["caption"]))
 
     # -- summary
     story += [PageBreak(), _p("Summary", st["h2"])]
@@ -193,6 +261,14 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
         if v:
             facts.append(["Verdict", f"{VERDICT_TEXT.get(v['label'], v['label'])}, probability "
                                      f"{_fmt_p(v.get('probability'))} ({v.get('method', '')})"])
+            fv_mod = (data.get("fusion_validation") or {}).get(it.get("kind") or "")
+            if fv_mod and fv_mod.get("auc") is not None:
+                facts.append(["Fusion, held out", f"ROC AUC {fv_mod['auc']:.3f}, calibration "
+                              f"error {fv_mod.get('ece') or 0:.3f} over {fv_mod.get('n')} "
+                              f"{it.get('kind')} items it was not fitted on"])
+            caution = _unconfirmed_drivers(it)
+            if caution:
+                facts.append(["Caution", caution])
         story.append(_table(facts, [32 * mm, width - 32 * mm], st, header=False))
         for caption, fig in figures.get(it["sha256"], []):
             story += [Spacer(1, 3 * mm), _pil_flowable(fig, width), _p(caption, st["caption"])]
@@ -203,11 +279,25 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
                 params = ", ".join(f"{k}={v}" for k, v in (d.get("params") or {}).items()
                                    if not isinstance(v, (dict, list)))
                 rows.append([d["name"], d["version"], d["status"], _fmt_p(d.get("score")),
-                             "-" if d.get("contribution") is None else f"{d['contribution']:+.2f}",
+                             _fmt_logodds(d.get("contribution")),
                              (d.get("reason") + ". " if d.get("reason") else "")
                              + (d["segments"] + ". " if d.get("segments") else "") + params])
+            if v and v.get("baseline") is not None and v.get("probability") is not None:
+                total = sum(float(d["contribution"]) for d in it["detectors"]
+                            if d.get("contribution") is not None)
+                scale = float(v.get("scale") or 1.0)
+                logodds = scale * total + float(v["baseline"])
+                rows.append(["Fusion baseline", "", "", "", _fmt_logodds(v["baseline"]),
+                             "the fusion's log-odds before any evidence (fitted bias)"])
+                rows.append(["Fused log-odds", "", "", _fmt_p(v["probability"]),
+                             _fmt_logodds(logodds),
+                             ("baseline + sum of the contributions" if scale == 1.0 else
+                              f"baseline + {scale:g} x the sum of the contributions")
+                             + f"; probability = 1 / (1 + exp(-({logodds:.2f})))"])
             story.append(_table(rows, [38 * mm, 13 * mm, 22 * mm, 12 * mm, 20 * mm,
                                        width - 105 * mm], st))
+        if it.get("findings"):
+            story.extend(_findings_block(it, st, width))
         story.append(_p("Explanation", st["h3"]))
         story.extend(_claims_block(it.get("explanation", []), st) or
                      [_p("No explanation (the item was not analysed).", st["body"])])
@@ -255,6 +345,60 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
             block.append(_p(f"Not available: {m['load_error']}", st["small"]))
         story.append(KeepTogether(block))
     doc.build(story, canvasmaker=_make_canvas(data["report_id"], sidecar_sha256))
+
+
+#: At most this many findings are listed per item (the strongest); the sidecar has them all.
+MAX_FINDING_ROWS = 60
+
+
+def _unconfirmed_drivers(item: dict[str, Any]) -> str:
+    """A sentence naming the detectors that raised the verdict although the probe did not
+    confirm a finding of theirs that the explanation says ('' when there is none)."""
+    contrib = {d["name"]: d.get("contribution") for d in item.get("detectors", [])}
+    refuted = sorted({f["detector"] for f in item.get("findings", [])
+                      if f.get("explanation_status") == "hallucinated"
+                      and (contrib.get(f["detector"]) or 0.0) > 0.005})
+    if not refuted:
+        return ""
+    parts = [f"{name} ({_fmt_logodds(contrib[name])})" for name in refuted]
+    return ("the independent probe did not confirm a finding of " + ", ".join(parts)
+            + ", which raised this verdict by the log-odds shown; weigh the verdict without it "
+              "(Findings, 'hallucinated').")
+
+
+def _findings_block(item: dict[str, Any], st: dict[str, ParagraphStyle], width: float) -> list[Any]:
+    from explainers.rationale import describe_location, describe_measurement
+    from explainers.taxonomy import artifact_name
+    from triage_app.model import Measurement, location_from_dict
+
+    findings = item["findings"]
+    media = item.get("media") or {}
+    shown = sorted(sorted(findings, key=lambda f: -float(f.get("strength") or 0))[:MAX_FINDING_ROWS],
+                   key=lambda f: f.get("n", 0))
+    title = f"Findings ({len(findings)})" + (
+        f": the {len(shown)} strongest; all are in the sidecar" if len(shown) < len(findings) else "")
+    rows = [["#", "Artifact", "Detector", "Where", "Measurement", "Strength", "Explanation"]]
+    for f in shown:
+        try:
+            where = describe_location(location_from_dict(f.get("location")), f.get("region"),
+                                      width=media.get("width"), height=media.get("height"))
+        except (KeyError, TypeError, ValueError):
+            where = str(f.get("location"))
+        try:
+            meas = describe_measurement(Measurement(**f["measurement"]))
+        except (KeyError, TypeError):
+            meas = str(f.get("measurement"))
+        status = f.get("explanation_status")
+        cell = (Paragraph(f"<font color='{STATUS_COLOURS.get(status, '#6c757d')}'><b>{status}</b>"
+                          "</font>", st["small"]) if status else "not said")
+        rows.append([str(f.get("n", "")), artifact_name(f["artifact"], item.get("kind")),
+                     f["detector"], where or "-", meas, f"{float(f.get('strength') or 0):.2f}",
+                     cell])
+    return [_p(title, st["h3"]),
+            _table(rows, [7 * mm, 26 * mm, 24 * mm, 37 * mm, width - 133 * mm, 15 * mm, 24 * mm],
+                   st),
+            _p("'not said': the explanation below does not name this finding (weaker than its "
+               "threshold, or from a detector that did not back the verdict).", st["caption"])]
 
 
 def _claims_block(claims: list[dict[str, Any]], st: dict[str, ParagraphStyle]) -> list[Any]:

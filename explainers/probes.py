@@ -763,8 +763,12 @@ def probe_cloned_region(media: Any, target: Target) -> ProbeResult:
                            "region's own noise: at the noise level, a re-noised copy cannot be told "
                            "from a different surface")
     return ProbeResult(found, best,
-                       f"closest match elsewhere at x={best['match'][0]}, y={best['match'][1]} "
-                       f"(shift {best['offset'][0]:+d}, {best['offset'][1]:+d}; NCC {best['ncc']:.3f}) "
+                       # the patch's own place and its match's: a sub-patch of the claimed
+                       # box, so the match is not the box's source corner
+                       f"its {best['patch'][2]} px patch at x={best['patch'][0]}, "
+                       f"y={best['patch'][1]} best matches x={best['match'][0]}, "
+                       f"y={best['match'][1]} (shift {best['offset'][0]:+d}, "
+                       f"{best['offset'][1]:+d}; NCC {best['ncc']:.3f}) "
                        f"differs by {best['residual_ratio']:.2f}x the region's own noise "
                        f"({'a copy' if found else 'not a copy'}; threshold 1.0)")
 

@@ -164,3 +164,151 @@ def test_analyze_says_which_segment_gave_a_long_recordings_scores(tmp_path: Path
     assert "analysed in 3 overlapping segments" in out
     line = next(ln for ln in out.splitlines() if ln.strip().startswith("digital_silence"))
     assert "highest in 0:07-0:12, segment 3 of 3" in line
+
+
+# ----------------------------------------------------------------- from a QA pass (2026-12-08)
+
+
+@pytest.fixture
+def small_case(tmp_path: Path, capsys) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    _png(d / "a.png", 5)
+    case = tmp_path / "c.triage"
+    assert main(["scan", str(d), "--case", str(case), "--quiet"]) == 0
+    capsys.readouterr()
+    return case
+
+
+def test_a_report_is_not_overwritten_unless_asked_and_verify_checks_the_latest(
+        small_case: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "r" / "report.pdf"
+    assert main(["report", str(small_case), "--out", str(out)]) == 0
+    first = out.read_bytes()
+    code, _, err = _run(capsys, "report", str(small_case), "--out", str(out))
+    assert code == 2 and "exists" in err and out.read_bytes() == first
+    assert main(["report", str(small_case), "--out", str(out), "--overwrite"]) == 0
+    code, printed, _ = _run(capsys, "verify", str(small_case))
+    assert code == 0, printed
+    assert "replaced by a later export" in printed
+    code, _, err = _run(capsys, "report", str(small_case), "--out", str(tmp_path / "r.txt"))
+    assert code == 2 and "PDF" in err
+
+
+def test_a_bad_signing_key_fails_before_anything_is_written(small_case: Path, tmp_path: Path,
+                                                            capsys) -> None:
+    out = tmp_path / "s" / "report.pdf"
+    code, _, err = _run(capsys, "report", str(small_case), "--out", str(out),
+                        "--sign", str(tmp_path / "missing.p12"))
+    assert code == 1 and "not found" in err
+    bad = tmp_path / "bad.p12"
+    bad.write_bytes(b"not a key")
+    code, _, err = _run(capsys, "report", str(small_case), "--out", str(out), "--sign", str(bad))
+    assert code == 1 and "cannot load signing key" in err and "Traceback" not in err
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_show_and_verify_open_a_write_protected_case_read_only(small_case: Path, monkeypatch,
+                                                                capsys) -> None:
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode == os.W_OK
+                        else real_access(p, mode, **kw))
+    assert main(["show", str(small_case)]) == 0
+    code, printed, _ = _run(capsys, "verify", str(small_case))
+    assert code == 0 and "opened read-only" in printed
+
+
+def test_scan_refuses_a_folder_that_is_not_a_case_and_skips_the_case_inside_its_input(
+        tmp_path: Path, capsys) -> None:
+    d = tmp_path / "in"
+    d.mkdir()
+    _png(d / "a.png", 6)
+    code, _, err = _run(capsys, "scan", str(d), "--case", str(d), "--quiet")
+    assert code == 2 and "not a case folder" in err
+    assert sorted(p.name for p in d.iterdir()) == ["a.png"]
+    inside = d / "c.triage"
+    assert main(["scan", str(d), "--case", str(inside), "-r", "--quiet"]) == 0
+    code, out, _ = _run(capsys, "scan", str(d), "--case", str(inside), "-r", "--json")
+    assert code == 0
+    assert [json.loads(x)["event"] for x in out.splitlines()] == ["skipped"]
+    assert main(["scan", str(d), "--case", str(tmp_path / "x.triage"), "--workers", "0"]) == 2
+    assert main(["scan", str(d), "--case", str(tmp_path / "x.triage"), "--timeout", "-1"]) == 2
+
+
+def test_a_rescan_tries_failed_items_again_and_a_damaged_copy_fails_alone(tmp_path: Path,
+                                                                          capsys) -> None:
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
+    _png(d / "b.png", 7)
+    _png(d / "c.png", 8)
+    case = tmp_path / "c.triage"
+    assert main(["scan", str(d), "--case", str(case), "--quiet"]) == 1
+    code, out, _ = _run(capsys, "scan", str(d), "--case", str(case), "--json")
+    events = {Path(json.loads(x)["path"]).name: json.loads(x)["event"] for x in out.splitlines()}
+    assert code == 1 and events["broken.jpg"] == "error" and events["b.png"] == "skipped"
+    copy = next(p for p in (case / "evidence").rglob("*.png"))
+    os.chmod(copy, stat.S_IRUSR | stat.S_IWUSR)
+    copy.write_bytes(copy.read_bytes()[:-1] + b"\x00")
+    code, out, _ = _run(capsys, "scan", str(d), "--case", str(case), "--json", "--reanalyze")
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert code == 1 and len(lines) == 3  # the damaged copy errs, the other files go on
+    assert sum(1 for x in lines if x["event"] == "error" and "cannot take in" in (x["error"] or "")) == 1
+
+
+def test_eval_json_is_strict_json_and_bad_rows_are_said(tmp_path: Path, capsys) -> None:
+    _png(tmp_path / "a.png", 9)
+    _png(tmp_path / "b.png", 10)
+    man = tmp_path / "m.csv"
+    man.write_text("path,label,modality\na.png,authentic,image\nb.png,authentic,image\n")
+    code, out, _ = _run(capsys, "eval", str(man), "--json")
+    assert code == 0
+    json.loads(out, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    man.write_text("path,label,modality\na.png,authentic,imagez\n")
+    code, _, err = _run(capsys, "eval", str(man))
+    assert code == 2 and "line 2" in err and "modality" in err
+    claims = tmp_path / "claims.csv"
+    claims.write_text("path,rationale,truth\na.png,The image is blurry.,maybe\n")
+    code, _, err = _run(capsys, "eval", "--claims", str(claims))
+    assert code == 2 and "line 2" in err
+    claims.write_text("path,rationale,truth\nmissing.png,The image is blurry.,true\n"
+                      "a.png,There is a cloned region at x=1 y=1 10x10.,false\n")
+    code, out, err = _run(capsys, "eval", "--claims", str(claims))
+    assert code == 1 and "missing.png" in err and "(0/0)" in out
+
+
+def test_validate_checks_a_verdict_sentence_and_its_options(tmp_path: Path, capsys) -> None:
+    img = _png(tmp_path / "a.png", 11)
+    code, out, _ = _run(capsys, "analyze", str(img), "--json")
+    label = json.loads(out)["verdict"]["label"]
+    wrong = "The image is fake." if label == "likely_authentic" else "The image is authentic."
+    code, out, _ = _run(capsys, "validate", str(img), "--rationale", wrong, "--json")
+    claim = json.loads(out)["claims"][0]
+    if label != "inconclusive":
+        assert claim["status"] == "hallucinated", claim
+    else:
+        assert claim["status"] in ("hallucinated", "unverifiable")
+    assert "no verdict to compare" not in (claim["reason"] or "")
+    (tmp_path / "r.txt").write_text("x")
+    assert main(["validate", str(img), "--rationale", "x", "--rationale-file",
+                 str(tmp_path / "r.txt")]) == 2
+    assert main(["validate", str(img), "--rationale", "  "]) == 2
+    batch = tmp_path / "b.csv"
+    batch.write_bytes("\ufeffPath,Rationale\na.png,The image is blurry.\n".encode("utf-8"))
+    capsys.readouterr()
+    code, out, _ = _run(capsys, "validate", "--batch", str(batch), "--json")
+    assert code == 0 and json.loads(out)["claims"]
+
+
+def test_odd_paths_and_settings_get_clear_answers(tmp_path: Path, capsys) -> None:
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    code, out, _ = _run(capsys, "analyze", str(fifo), "--json")  # must not block on the pipe
+    assert code == 1 and "not a regular file" in json.loads(out)["error"]
+    code, _, err = _run(capsys, "verify", str(tmp_path / "nothing.pdf"))
+    assert code == 2 and "no such file" in err
+    img = _png(tmp_path / "a.png", 12)
+    code, _, err = _run(capsys, "analyze", str(img), "--maps", str(img))
+    assert code == 2 and "is a file" in err
+    code, _, err = _run(capsys, "--settings", str(tmp_path / "none.json"), "analyze", str(img))
+    assert code == 1 and "not found" in err

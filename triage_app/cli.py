@@ -46,7 +46,8 @@ def _json_line(obj: Any) -> None:
 def _settings(args: argparse.Namespace) -> Any:
     from triage_app.settings import load_settings
 
-    s = load_settings(getattr(args, "settings", None))
+    named = getattr(args, "settings", None)
+    s = load_settings(named, must_exist=bool(named))
     if getattr(args, "timeout", None):
         s.per_file_timeout = float(args.timeout)
     return s
@@ -71,7 +72,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     settings = _settings(args)
     maps_dir = Path(args.maps) if args.maps else None
     if maps_dir:
-        maps_dir.mkdir(parents=True, exist_ok=True)
+        if maps_dir.exists() and not maps_dir.is_dir():
+            raise UsageError(f"--maps {args.maps}: is a file; give a folder for the maps")
+        try:
+            maps_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--maps {args.maps}: cannot create the folder "
+                             f"({exc.strerror or exc})") from None
     status = EXIT_OK
     for path in args.files:
         outcome = analyze_path(path, settings=settings)
@@ -124,17 +131,28 @@ def cmd_scan(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     problems = 0
     progress = _Progress(enabled=not args.json and not args.quiet)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: needs at least 1")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError(f"--timeout {args.timeout:g}: needs a positive number of seconds")
+    case_dir = Path(args.case)
+    if not (case_dir / "case.db").is_file() and (
+            (case_dir.is_dir() and any(case_dir.iterdir())) or
+            (case_dir.exists() and not case_dir.is_dir())):
+        raise UsageError(f"--case {args.case}: exists and is not a case folder; give a new or "
+                         f"empty folder for the case")
     try:
         for ev in scan(args.paths, args.case, recursive=args.recursive,
                        workers=args.workers or settings.workers, settings=settings,
-                       cancel=cancel, reanalyze=args.reanalyze):
+                       cancel=cancel, reanalyze=args.reanalyze, examiner=args.examiner):
             if ev.kind == "error":
                 problems += 1
             if args.json and ev.kind in ("analyzed", "error", "skipped"):
                 if ev.outcome is not None:
                     obj = ev.outcome.to_json()
                 else:
-                    obj = {"path": ev.path, "sha256": ev.sha256, "media": None, "verdict": None,
+                    obj = {"path": ev.path, "sha256": ev.sha256, "tool_version": __version__,
+                           "media": None, "verdict": None,
                            "detectors": [], "findings": [], "claims": [], "map": None,
                            "error": ev.message if ev.kind == "error" else None}
                 obj["event"] = ev.kind
@@ -186,9 +204,7 @@ class _Progress:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from triage_app.case.store import Case
-
-    case = _open_case(args.case)
+    case = _open_case(args.case, read_only_ok=True)
     try:
         items = case.items()
         if args.json:
@@ -213,16 +229,31 @@ def cmd_show(args: argparse.Namespace) -> int:
         case.close()
 
 
-def _open_case(path: str) -> Any:
+def _open_case(path: str, *, read_only_ok: bool = False) -> Any:
+    """Open a case; with ``read_only_ok`` (show, verify), a case on write-protected storage
+    is opened read-only instead of failing."""
+    import sqlite3
+
     from triage_app.case.store import Case
 
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such case folder")
     if not (Path(path) / "case.db").is_file():
         raise UsageError(f"{path} is not a case folder (no case.db)")
-    return Case.open(path)
+    if read_only_ok and not (os.access(path, os.W_OK) and os.access(Path(path) / "case.db", os.W_OK)):
+        return Case.open(path, read_only=True)
+    try:
+        return Case.open(path)
+    except sqlite3.OperationalError:
+        if not read_only_ok:
+            raise
+        return Case.open(path, read_only=True)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     target = Path(args.target)
+    if not target.exists():
+        raise UsageError(f"{args.target}: no such file or folder")
     if target.suffix.lower() == ".pdf" and target.is_file():
         try:
             from triage_app.report.verify import verify_report
@@ -235,7 +266,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             for line in result.lines():
                 _print(line)
         return EXIT_OK if result.ok else EXIT_PROBLEM
-    case = _open_case(str(target))
+    case = _open_case(str(target), read_only_ok=True)
     try:
         rep = case.verify()
     finally:
@@ -263,19 +294,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.batch:
         import csv
 
-        with open(args.batch, newline="", encoding="utf-8") as fh:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark
+        with open(args.batch, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
-            if not reader.fieldnames or not {"path", "rationale"} <= set(reader.fieldnames):
+            names = {(n or "").strip().lower(): n for n in (reader.fieldnames or [])}
+            if not {"path", "rationale"} <= set(names):
                 raise UsageError(f"{args.batch}: needs columns path,rationale")
             base = Path(args.batch).parent
             for row in reader:
-                p = row["path"]
-                rows.append((str(base / p) if not os.path.isabs(p) else p, row["rationale"]))
+                p = row[names["path"]]
+                rows.append((str(base / p) if not os.path.isabs(p) else p,
+                             row[names["rationale"]]))
     else:
         if not args.file:
             raise UsageError("validate needs FILE (or --batch CSV)")
         if args.rationale is None and args.rationale_file is None:
             raise UsageError("validate needs --rationale TEXT or --rationale-file F")
+        if args.rationale is not None and args.rationale_file is not None:
+            raise UsageError("validate takes --rationale TEXT or --rationale-file F, not both")
+        if args.rationale is not None and not args.rationale.strip():
+            raise UsageError("--rationale is empty")
         text = args.rationale if args.rationale is not None else \
             Path(args.rationale_file).read_text(encoding="utf-8")
         rows.append((args.file, text))
@@ -320,6 +358,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         for e in entries:
             _print(f"{e['name']:<28} {e['version']:<8} {','.join(e['modalities']):<18} "
                    f"{e.get('origin', '')}")
+            if e.get("method"):
+                _print(f"    method: {e['method']}")
             for wf in e.get("weight_files", []):
                 _print(f"    {wf['path']}  sha256 {wf['sha256']}")
             if e.get("load_error"):
@@ -334,7 +374,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError("report export is not available in this build") from None
     from triage_app.report.signing import SigningError
 
+    from triage_app.report import sidecar_path, uco_path
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise UsageError(f"--out {args.out}: a report is a PDF; name it NAME.pdf")
+    taken = [p for p in (out, sidecar_path(out), uco_path(out)) if p.exists()]
+    if taken and not args.overwrite:
+        raise UsageError(f"{taken[0]} exists: an exported report is a record of what was said "
+                         f"and when; choose another name, or --overwrite to replace it (the "
+                         f"case's custody log keeps both exports, and verify checks the latest)")
     case = _open_case(args.case)
+    if not case.items():
+        _print(f"triage: warning: {args.case} holds no evidence; the report lists no item",
+               file=sys.stderr)
     try:
         result = export_report(case, args.out, evidence=args.evidence or None,
                                sign_key=args.sign, passphrase=args.passphrase)
@@ -372,12 +425,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("scan", help="take in files or folders into a case, analyse, store")
     s.add_argument("paths", nargs="+", metavar="PATH")
     s.add_argument("--case", required=True, help="case folder (created if absent)")
-    s.add_argument("--recursive", "-r", action="store_true")
-    s.add_argument("--workers", type=int, default=None)
+    s.add_argument("--recursive", "-r", action="store_true", help="walk sub-folders too")
+    s.add_argument("--workers", type=int, default=None,
+                   help="analysis processes (default: the settings file's, else 1)")
     s.add_argument("--timeout", type=float, help="per-file time limit in seconds")
-    s.add_argument("--reanalyze", action="store_true", help="analyse items again")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--quiet", "-q", action="store_true")
+    s.add_argument("--reanalyze", action="store_true",
+                   help="analyse again items that an earlier run analysed (items whose "
+                        "analysis failed are always tried again)")
+    s.add_argument("--examiner", help="your name for the custody log of a new case "
+                                      "(default: the settings file's, else the login name)")
+    s.add_argument("--json", action="store_true", help="one JSON object per line and file")
+    s.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     s.set_defaults(func=cmd_scan)
 
     sh = sub.add_parser("show", help="list a case's evidence, verdicts and decisions")
@@ -386,19 +444,24 @@ def build_parser() -> argparse.ArgumentParser:
     sh.set_defaults(func=cmd_show)
 
     v = sub.add_parser("validate", help="check a free-text rationale against the evidence")
-    v.add_argument("file", nargs="?")
-    v.add_argument("--rationale")
-    v.add_argument("--rationale-file")
+    v.add_argument("file", nargs="?", help="the media file the rationale is about")
+    v.add_argument("--rationale", metavar="TEXT", help="the rationale, in plain text")
+    v.add_argument("--rationale-file", metavar="F", help="read the rationale from this file")
     v.add_argument("--batch", metavar="CSV", help="CSV with columns path,rationale")
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=cmd_validate)
 
     r = sub.add_parser("report", help="export a PDF evidence report with a JSON sidecar")
     r.add_argument("case")
-    r.add_argument("--evidence", nargs="*", metavar="SHA256")
-    r.add_argument("--out", required=True)
-    r.add_argument("--sign", metavar="KEY.p12")
-    r.add_argument("--passphrase", default=None)
+    r.add_argument("--evidence", nargs="*", metavar="SHA256",
+                   help="only these items (full SHA-256 or a unique prefix); default: all")
+    r.add_argument("--out", required=True, metavar="FILE.pdf",
+                   help="the PDF; its sidecar FILE.json and CASE/UCO export FILE.uco.jsonld "
+                        "are written beside it")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier report at --out")
+    r.add_argument("--sign", metavar="KEY.p12", help="sign the PDF (PAdES) with this PKCS#12 key")
+    r.add_argument("--passphrase", default=None, help="the key's passphrase")
     r.set_defaults(func=cmd_report)
 
     ve = sub.add_parser("verify", help="verify a case (custody, evidence) or a report")
@@ -409,7 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     ve.set_defaults(func=cmd_verify)
 
     e = sub.add_parser("eval", help="TriDF-style metrics on a labeled manifest")
-    e.add_argument("manifest", nargs="?")
+    e.add_argument("manifest", nargs="?", help="labelled manifest CSV (DESIGN.md: path, label, "
+                                               "modality, manipulation, mask, artifacts, source)")
     e.add_argument("--json", action="store_true")
     e.add_argument("--claims", metavar="CSV", help="score the validator on path,rationale,truth")
     e.add_argument("--modality", choices=["image", "video", "audio"])
@@ -427,6 +491,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    # pyHanko imports cryptography's DSA at load time; the warning says nothing about the
+    # report being checked and was printed on every verify
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -440,9 +509,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print(f"triage: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # a library error: one clear line, not a traceback
+        from triage_app.case.store import CaseError
+        from triage_app.case.vault import VaultError
         from triage_app.settings import SettingsError
 
-        if isinstance(exc, (SettingsError, OSError)):
+        if isinstance(exc, BrokenPipeError):  # `triage ... | head`: the reader has gone
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (no flush error at exit)
+            except OSError:
+                pass
+            return EXIT_OK
+        if isinstance(exc, (SettingsError, OSError, CaseError, VaultError)):
             _print(f"triage: {exc}", file=sys.stderr)
             return EXIT_PROBLEM
         if os.environ.get("TRIAGE_DEBUG"):

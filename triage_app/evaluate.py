@@ -41,6 +41,7 @@ from typing import Any, Iterable
 import numpy as np
 
 REQUIRED = ("path", "label", "modality")
+MODALITIES = ("image", "video", "audio")
 
 
 class ManifestError(Exception):
@@ -60,6 +61,9 @@ def read_manifest(path: str | Path) -> list[dict[str, str]]:
                 if row["label"] not in ("authentic", "manipulated"):
                     raise ManifestError(f"{p} line {i}: label must be authentic or manipulated, "
                                         f"got {row['label']!r}")
+                if row["modality"] not in MODALITIES:
+                    raise ManifestError(f"{p} line {i}: modality must be image, video or audio, "
+                                        f"got {row['modality']!r}")
                 row = {k: (v or "") for k, v in row.items()}
                 row["_abs"] = str((p.parent / row["path"]).resolve())
                 row["_mask"] = str((p.parent / row["mask"]).resolve()) if row.get("mask") else ""
@@ -108,6 +112,10 @@ def evaluate_row(row: dict[str, str], crop: int | None = None) -> dict[str, Any]
         out["error"] = str(exc)
         return out
     open_s = time.perf_counter() - t
+    if media.kind != row["modality"]:
+        out["error"] = (f"the manifest says {row['modality']}, but the file opens as "
+                        f"{media.kind}")
+        return out
     if crop and media.kind == "image":
         cropped = _crop_center(media, crop)
         if cropped is None:
@@ -138,7 +146,12 @@ def evaluate_row(row: dict[str, str], crop: int | None = None) -> dict[str, Any]
     if row.get("_mask") and media.kind == "image" and not crop:
         from PIL import Image
 
-        mask = np.asarray(Image.open(row["_mask"]).convert("L")) > 127
+        try:
+            with Image.open(row["_mask"]) as im:
+                mask = np.asarray(im.convert("L")) > 127
+        except OSError as exc:  # this row's mask, not the whole evaluation
+            out["error"] = f"cannot read its mask {row.get('mask')}: {exc}"
+            return out
         loc: dict[str, Any] = {}
         maps = {d.name: d.heatmap for d in analysis.detectors
                 if d.status == "ok" and d.heatmap is not None}
@@ -328,29 +341,54 @@ def eval_claims(csv_path: str, *, as_json: bool) -> int:
         reader = csv.DictReader(fh)
         if not {"path", "rationale", "truth"} <= set(reader.fieldnames or []):
             raise ManifestError(f"{csv_path}: needs columns path,rationale,truth")
-        for row in reader:
-            path = row["path"] if Path(row["path"]).is_absolute() else str(base / row["path"])
-            try:
-                claims = check_rationale(path, row["rationale"])
-                flag = any(c.status == "hallucinated" for c in claims)
-                statuses = [c.status for c in claims]
-            except MediaError as exc:
-                flag, statuses = False, [f"error: {exc}"]
-            truth.append(row["truth"])
-            flagged.append(flag)
+        rows = list(enumerate(reader, 2))
+    for i, row in rows:
+        if (row.get("truth") or "").strip().lower() not in ("true", "false"):
+            raise ManifestError(f"{csv_path} line {i}: truth must be true or false, got "
+                                f"{row.get('truth')!r}")
+    errors = 0
+    for i, row in rows:
+        path = row["path"] if Path(row["path"]).is_absolute() else str(base / row["path"])
+        try:
+            claims = check_rationale(path, row["rationale"])
+        except MediaError as exc:
+            # an unreadable item is an error of the set, not a rationale left unflagged
+            errors += 1
+            print(f"triage: line {i}: {row['path']}: {exc}", file=sys.stderr)
             if as_json:
                 print(json.dumps({"path": row["path"], "rationale": row["rationale"],
-                                  "truth": row["truth"], "flagged": flag,
-                                  "statuses": statuses}))
+                                  "truth": row["truth"], "flagged": None, "statuses": [],
+                                  "error": str(exc)}))
+            continue
+        flag = any(c.status == "hallucinated" for c in claims)
+        truth.append(row["truth"].strip().lower())
+        flagged.append(flag)
+        if as_json:
+            print(json.dumps({"path": row["path"], "rationale": row["rationale"],
+                              "truth": row["truth"], "flagged": flag,
+                              "statuses": [c.status for c in claims], "error": None}))
     scores = validator_scores(truth, flagged)
     if as_json:
-        print(json.dumps({"validator": scores}))
+        print(json.dumps(_json_safe({"validator": scores, "errors": errors})))
     else:
         print(f"false rationales flagged hallucinated: {_f(scores['false_flagged'])} "
               f"({scores['false_flagged_count']}/{scores['n_false']})")
         print(f"true rationales wrongly flagged:       {_f(scores['true_flagged'])} "
               f"({scores['true_flagged_count']}/{scores['n_true']})")
-    return 0
+        if errors:
+            print(f"{errors} row(s) could not be read and are not counted")
+    return 1 if errors else 0
+
+
+def _json_safe(obj: Any) -> Any:
+    """``obj`` with NaN and infinities as null: strict JSON readers reject ``NaN``."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def main(args: Any) -> int:
@@ -379,8 +417,8 @@ def main(args: Any) -> int:
                    progress=not args.json and sys.stderr.isatty())
     summary = summarize(results)
     if args.json:
-        print(json.dumps({"summary": summary, "items": results}, default=str,
-                         allow_nan=True))
+        print(json.dumps(_json_safe({"summary": summary, "items": results}), default=str,
+                         allow_nan=False))
     else:
         print_summary(summary)
     return 1 if summary["errors"] else 0

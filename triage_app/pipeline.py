@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,13 +236,18 @@ def explain_and_validate(analysis: Analysis, media: Media) -> list[Claim]:
 def check_rationale(path: str | Path, text: str, *, verdict: Verdict | None = None,
                     settings: Settings | None = None) -> list[Claim]:
     """Parse a free-text rationale (from a person or a model) and validate every sentence
-    against the media at ``path``."""
+    against the media at ``path``. A verdict sentence ("the image is authentic") is checked
+    against ``verdict``; when none is given and the rationale has such a sentence, the item is
+    analysed for it (without an explanation), so that a false verdict is not left unchecked."""
     from explainers.claims import parse_rationale
     from explainers.validator import validate
 
     settings = settings or Settings()
     media = open_media(path, limits=settings.limits)
     claims = parse_rationale(text, modality=media.kind)
+    if verdict is None and any(c.artifact is None and "verdict" in (c.measurement or {})
+                               for c in claims):
+        verdict = analyze(media, settings=settings, explain=False).verdict
     return validate(claims, media, verdict=verdict)
 
 
@@ -253,6 +259,17 @@ def analyze_path(path: str | Path, *, settings: Settings | None = None,
     so that the file is not read twice for it."""
     settings = settings or Settings()
     p = str(path)
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return AnalyzeOutcome(p, None, None, None, error=f"cannot read file: {exc.strerror or exc}")
+    if stat.S_ISDIR(mode):
+        return AnalyzeOutcome(p, None, None, None, error="a folder, not a file")
+    if not stat.S_ISREG(mode):  # a pipe or a device: reading it could block for ever
+        return AnalyzeOutcome(p, None, None, None, error="not a regular file (a pipe, socket "
+                                                         "or device)")
     try:
         digest = sha256 or sha256_file(path)
     except OSError as exc:

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Iterator, Literal
 
 import numpy as np
 
+from triage_app.case.vault import VaultError
 from triage_app.media import MEDIA_EXTENSIONS, sniff
 from triage_app.settings import Settings
 from triage_app.threads import limit_numeric_threads
@@ -72,6 +73,17 @@ class WalkResult:
     problems: list[tuple[str, str]]  # (path, message) for paths that cannot be walked
 
 
+def _login_name() -> str:
+    """Who runs the scan, when no examiner is set: the login name (USER is often unset under
+    sudo or in a service), never a made-up placeholder."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001  (no passwd entry, no environment)
+        return "unknown-examiner"
+
+
 def looks_like_media(path: str) -> bool:
     """True when the content sniffs as media, or the name claims a media extension (then a
     content that is not media becomes a clear per-file error rather than a silent skip)."""
@@ -85,12 +97,16 @@ def looks_like_media(path: str) -> bool:
     return sniff(head) is not None
 
 
-def walk(paths: Iterable[str | os.PathLike[str]], *, recursive: bool) -> WalkResult:
+def walk(paths: Iterable[str | os.PathLike[str]], *, recursive: bool,
+         exclude: Iterable[str | os.PathLike[str]] = ()) -> WalkResult:
     """Expand files and folders into candidate media files, in a stable order.
 
     Symbolic links to folders are not followed (so a link loop cannot trap the walk); links to
-    files are taken. Unreadable folders are reported, not fatal.
+    files are taken. Unreadable folders are reported, not fatal. Folders in ``exclude`` (the
+    case being scanned into, when it lies inside a scanned folder) are not entered: a case
+    would otherwise take its own evidence copies in again.
     """
+    excluded = {os.path.realpath(os.fspath(e)) for e in exclude}
     candidates: list[str] = []
     skipped: list[str] = []
     problems: list[tuple[str, str]] = []
@@ -111,8 +127,11 @@ def walk(paths: Iterable[str | os.PathLike[str]], *, recursive: bool) -> WalkRes
             def onerror(err: OSError) -> None:
                 problems.append((err.filename or p, f"cannot list folder: {err.strerror}"))
 
+            if os.path.realpath(p) in excluded:
+                continue
             for root, dirs, files in os.walk(p, onerror=onerror, followlinks=False):
-                dirs.sort()
+                dirs[:] = sorted(d for d in dirs
+                                 if os.path.realpath(os.path.join(root, d)) not in excluded)
                 for name in sorted(files):
                     fp = os.path.join(root, name)
                     if os.path.islink(fp) and os.path.isdir(fp):
@@ -264,10 +283,10 @@ def scan(paths: Iterable[str | os.PathLike[str]], case_path: str | os.PathLike[s
     settings = settings or Settings()
     workers = max(1, int(workers))
     t0 = time.monotonic()
-    walked = walk(paths, recursive=recursive)
+    case = Case.open_or_create(case_path, examiner=examiner or settings.examiner
+                               or _login_name())
+    walked = walk(paths, recursive=recursive, exclude=[case.path])
     total = len(walked.candidates)
-    examiner = examiner or settings.examiner or os.environ.get("USER") or "examiner"
-    case = Case.open_or_create(case_path, examiner=examiner)
     state = {"done": 0, "errors": 0}
 
     def event(kind: EventKind, **kw: Any) -> ScanEvent:
@@ -332,16 +351,20 @@ def scan(paths: Iterable[str | os.PathLike[str]], case_path: str | os.PathLike[s
                     break
                 try:
                     item = case.add_evidence(path, actor=None)
-                except OSError as exc:
+                except (OSError, VaultError) as exc:
+                    # an unreadable file, or a case copy that no longer matches its name (a
+                    # damaged vault: verify says more): that file fails, the batch goes on
                     state["done"] += 1
                     state["errors"] += 1
-                    msg = f"cannot read file: {exc.strerror or exc}"
+                    msg = (f"cannot read file: {exc.strerror or exc}" if isinstance(exc, OSError)
+                           else f"cannot take in: {exc}")
                     case.record_intake_error(path, msg)
                     yield event("error", path=path, message=msg)
                     continue
                 yield event("taken_in", path=path, sha256=item.sha256,
                             message="already in the case" if item.already_present else None)
-                if not reanalyze and case.has_analysis(item.sha256):
+                # an item whose earlier analysis failed (a timeout, a crash) is tried again
+                if not reanalyze and case.has_analysis(item.sha256, ok_only=True):
                     state["done"] += 1
                     yield event("skipped", path=path, sha256=item.sha256,
                                 message="already analysed in this case",

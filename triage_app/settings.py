@@ -63,9 +63,14 @@ def settings_path() -> Path:
     return Path(base) / "deepfake-triage" / "settings.json"
 
 
-def load_settings(path: str | Path | None = None) -> Settings:
+def load_settings(path: str | Path | None = None, *, must_exist: bool = False) -> Settings:
+    """The settings at ``path`` (default: the user's file); the defaults when there is no
+    file, unless ``must_exist`` (a file named on the command line: a typo must not silently
+    give the defaults)."""
     p = Path(path) if path else settings_path()
     if not p.exists():
+        if must_exist:
+            raise SettingsError(f"settings file {p} not found")
         return Settings()
     try:
         data = json.loads(p.read_text(encoding="utf-8"))

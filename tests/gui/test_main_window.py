@@ -537,6 +537,10 @@ def test_verdict_names_drivers_or_says_the_base_rate_decided(qtbot):
                                       contributions={"video_region_flicker": 2.0}))
     panel.set_item("ab" * 32, "/x.mp4", strong)
     assert "Driven by: video_region_flicker" in panel.verdict_detail.text()
+    assert "Log-odds" not in panel.verdict_detail.text()  # stored before the baseline was kept
+    strong.verdict.baseline = 0.2
+    panel.set_item("ab" * 32, "/x.mp4", strong)
+    assert "Log-odds: baseline +0.20 + contributions +2.00 = +2.20" in panel.verdict_detail.text()
 
 
 def test_media_notes_reach_the_analyst(qtbot):

@@ -253,9 +253,7 @@ def _jload(text: str | None) -> Any:
 
 def _connect(db_path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
-        uri = f"{db_path.resolve().as_uri()}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S,
-                               check_same_thread=False)
+        conn = _connect_read_only(db_path)
     else:
         conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=BUSY_TIMEOUT_S,
                                check_same_thread=False)
@@ -267,6 +265,29 @@ def _connect(db_path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     return conn
+
+
+def _connect_read_only(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection. On write-protected media (a write blocker, a read-only mount,
+    an archive) SQLite cannot create the WAL index it needs for ``mode=ro``; a database with
+    no write-ahead log left beside it is then opened ``immutable`` (nothing can change it)."""
+    uri = db_path.resolve().as_uri()
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None,
+                               timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        if os.access(db_path.parent, os.W_OK):
+            raise
+    wal = db_path.with_name(db_path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise CaseError(f"{db_path.parent} is on read-only storage and its database has "
+                        f"changes still in {wal.name}, which SQLite can only read from "
+                        f"writable storage: copy the case folder to a writable disk (the copy "
+                        f"verifies the same) and open the copy")
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                           timeout=BUSY_TIMEOUT_S, check_same_thread=False)
 
 
 # --------------------------------------------------------------------------- the case
@@ -295,10 +316,23 @@ class Case:
     @classmethod
     def create(cls, path: str | Path, *, examiner: str, title: str | None = None,
                organization: str | None = None) -> "Case":
-        """Create a case folder (it may exist but must not already hold a case)."""
+        """Create a case folder. It may exist if it is empty (or holds a case whose creation
+        was interrupted); a folder with other files in it is refused (``CaseError``): making it
+        a case would mix its files with the case's, and scanning a folder into itself would
+        take its own evidence copies in."""
         examiner = _check_name(examiner)
         path = Path(path).absolute()
         db_path = path / DB_NAME
+        if path.exists() and not path.is_dir():
+            raise CaseError(f"{path} is a file, not a case folder")
+        if path.is_dir():
+            own = {DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal",
+                   EVIDENCE_DIR, "reports"}
+            others = sorted(p.name for p in path.iterdir() if p.name not in own)
+            if others:
+                raise CaseError(f"{path} is a folder with other files in it ({others[0]}"
+                                f"{', ...' if len(others) > 1 else ''}), not a case folder: give "
+                                f"a new or empty folder for the case")
         if db_path.exists():
             probe = _connect(db_path)
             try:
@@ -358,6 +392,9 @@ class Case:
 
     @classmethod
     def open_or_create(cls, path: str | Path, *, examiner: str) -> "Case":
+        """Open the case at ``path``, or create it there when the folder is absent or empty.
+        A folder that holds other files is refused: making it a case would mix its files with
+        the case's (and scanning a folder into itself would take its own copies in)."""
         path = Path(path)
         if (path / DB_NAME).is_file():
             try:
@@ -1064,9 +1101,20 @@ class Case:
         for p in self.vault.stale_temp_files():
             warnings.append(f"{self.vault.rel(p)} is a partial copy left by an interrupted intake "
                             f"(or one running now); it is not evidence")
+        latest: dict[Path, int] = {}
+        for r in reports:
+            p = Path(r["path"])
+            latest[(p if p.is_absolute() else self.path / p).resolve()] = r["id"]
         for r in reports:
             p = Path(r["path"])
             p = p if p.is_absolute() else self.path / p
+            newer = latest.get(p.resolve(), r["id"])
+            if newer != r["id"]:
+                if p.is_file() and sha256_file(p) != r["sha256"]:
+                    warnings.append(f"report #{r['id']} ({r['path']}) was replaced by a later "
+                                    f"export to the same path (report #{newer}), which is "
+                                    f"checked instead")
+                continue
             if not p.is_file():
                 warnings.append(f"report #{r['id']} ({r['path']}) is no longer where it was "
                                 f"written; it was not re-hashed")

@@ -220,6 +220,10 @@ class ExplanationPanel(QWidget):
             side = (self.tr("manipulated") if v.probability >= 0.5 else self.tr("authentic"))
             detail += "\n" + self.tr("Driven by: the fitted base rate (no detector moved the "
                                       "log-odds by 0.1 or more towards {0})").format(side)
+        if v.baseline is not None and v.probability is not None:
+            total = v.scale * sum((v.contributions or {}).values())
+            detail += "\n" + self.tr("Log-odds: baseline {0:+.2f} + contributions {1:+.2f} = "
+                                       "{2:+.2f}").format(v.baseline, total, v.baseline + total)
         if v.method:
             detail += "\n" + self.tr("Fusion: {0}").format(v.method)
         for note in (analysis.media or {}).get("notes") or []:

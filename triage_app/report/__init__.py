@@ -53,8 +53,12 @@ def export_report(case: Any, out_pdf: str | Path, *, evidence: Iterable[str] | N
     from triage_app.report.uco import to_case_uco
 
     out = Path(out_pdf)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if sign_key:
+        from triage_app.report.signing import load_signer
+
+        load_signer(sign_key, passphrase)  # a bad key fails before anything is written
     data = build_report_data(case, evidence, organization=organization)
+    out.parent.mkdir(parents=True, exist_ok=True)
     side = sidecar_path(out)
     side.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str),
                     encoding="utf-8")

@@ -192,3 +192,23 @@ def test_a_soundtrack_longer_than_the_budget_is_analysed_in_segments(tmp_path, m
     assert all("segments" not in by_name[n].extras for n in ("video_container", "metadata"))
     spans = [(f.location.start, f.location.end) for f in by_name["digital_silence"].findings]
     assert spans and all(8.9 <= s0 <= 9.1 and 9.4 <= s1 <= 9.6 for s0, s1 in spans)
+
+
+def test_a_videos_map_is_its_findings_boxes_the_size_of_the_frame():
+    import pytest
+
+    from triage_app.model import Box, DetectorResult, Finding, FrameSpan, Measurement
+    from triage_app.pipeline import box_map
+
+    m = Measurement("flicker", 5.0)
+    res = [DetectorResult("a", "1", "ok", score=0.9, findings=[
+               Finding("flicker", FrameSpan(1.0, 2.0, box=Box(10, 10, 20, 10)), 0.8, m, "a"),
+               Finding("flicker", FrameSpan(3.0, 4.0), 0.9, m, "a")]),     # no box: not on the map
+           DetectorResult("b", "1", "ok", score=0.5, findings=[
+               Finding("noise", FrameSpan(0.0, 1.0, box=Box(20, 12, 50, 50)), 0.3, m, "b")]),
+           DetectorResult("c", "1", "not_applicable", reason="no face")]
+    hm = box_map(res, (40, 60))
+    assert hm.shape == (40, 60)
+    assert hm[15, 15] == pytest.approx(0.8) and hm[15, 25] == pytest.approx(0.8)  # strongest wins
+    assert hm[30, 40] == pytest.approx(0.3) and hm[0, 0] == 0.0
+    assert box_map(res[2:], (40, 60)) is None

@@ -155,6 +155,33 @@ def fuse_maps(results: list[DetectorResult], shape: tuple[int, int]) -> np.ndarr
     return acc / total
 
 
+def box_map(results: list[DetectorResult], shape: tuple[int, int]) -> np.ndarray | None:
+    """A video's localization map, the size of its frame: each pixel the strength of the
+    strongest finding whose box covers it, over the whole clip (the findings' times are on the
+    timeline, not here); None when no finding has a box. The video detectors localize with
+    boxes (the tracked face, a flickering block), not with per-pixel maps."""
+    from triage_app.model import Box, FrameSpan
+
+    h, w = shape
+    acc = np.zeros(shape, np.float32)
+    any_box = False
+    for r in results:
+        if r.status != "ok":
+            continue
+        for f in r.findings:
+            loc = f.location
+            b = loc.box if isinstance(loc, FrameSpan) else loc if isinstance(loc, Box) else None
+            if b is None:
+                continue
+            b = b.clip(w, h)
+            if b.w <= 0 or b.h <= 0:
+                continue
+            region = acc[b.y:b.y + b.h, b.x:b.x + b.w]
+            np.maximum(region, float(np.clip(f.strength, 0, 1)), out=region)
+            any_box = True
+    return acc if any_box else None
+
+
 def to_uint8_map(heatmap: np.ndarray) -> np.ndarray:
     """0..1 float heatmap -> uint8 localization map (0 = no evidence, 255 = strongest)."""
     return np.clip(np.rint(heatmap * 255.0), 0, 255).astype(np.uint8)
@@ -199,6 +226,8 @@ def analyze(media: Media, *, settings: Settings | None = None, explain: bool = T
     fused = None
     if media.kind == "image":
         fused = fuse_maps(results, (media.height, media.width))  # type: ignore[union-attr]
+    elif media.kind == "video" and getattr(media, "width", 0) and getattr(media, "height", 0):
+        fused = box_map(results, (media.height, media.width))  # type: ignore[union-attr]
     summary = media.summary()
     if bounds:
         note = segments_note(bounds, float(media.duration), media.kind)

@@ -81,12 +81,8 @@ def test_show_and_verify_on_a_case(tmp_path: Path, capsys) -> None:
     assert code == 0 and "OK" in out
 
 
-def test_verify_names_a_flipped_evidence_byte(tmp_path: Path, capsys) -> None:
-    d = tmp_path / "in"
-    d.mkdir()
-    _png(d / "a.png", 3)
-    case = tmp_path / "c.triage"
-    assert main(["scan", str(d), "--case", str(case), "--quiet"]) == 0
+def test_verify_names_a_flipped_evidence_byte(small_case: Path, capsys) -> None:
+    case = small_case
     copy = next((case / "evidence").rglob("*.png"))
     os.chmod(copy, stat.S_IRUSR | stat.S_IWUSR)
     data = bytearray(copy.read_bytes())
@@ -98,12 +94,8 @@ def test_verify_names_a_flipped_evidence_byte(tmp_path: Path, capsys) -> None:
     assert copy.name[:12] in out or copy.stem[:12] in out
 
 
-def test_verify_names_an_edited_custody_row(tmp_path: Path, capsys) -> None:
-    d = tmp_path / "in"
-    d.mkdir()
-    _png(d / "a.png", 4)
-    case = tmp_path / "c.triage"
-    assert main(["scan", str(d), "--case", str(case), "--quiet"]) == 0
+def test_verify_names_an_edited_custody_row(small_case: Path, capsys) -> None:
+    case = small_case
     db = sqlite3.connect(case / "case.db")
     triggers = [r[0] for r in db.execute(
         "select name from sqlite_master where type='trigger' and tbl_name='custody'")]

@@ -272,3 +272,17 @@ def write_rationale(analysis: Analysis, media_summary: Mapping[str, Any] | None 
 def rationale_text(claims: list[Claim]) -> str:
     """The claims' sentences joined into one paragraph."""
     return " ".join(c.text for c in claims)
+
+
+def refuted_detectors(analysis: Analysis) -> list[str]:
+    """Detectors whose finding an explanation sentence says and the validator called
+    hallucinated (its probe looked there and found nothing), in the analysis's order. Their
+    score still went into the fused verdict; an analyst should weigh it without them."""
+    out: list[str] = []
+    for c in analysis.claims:
+        if c.status != "hallucinated" or c.artifact is None or c.location is None:
+            continue
+        for f in analysis.findings:
+            if f.artifact == c.artifact and f.location == c.location and f.detector not in out:
+                out.append(f.detector)
+    return out

@@ -190,3 +190,22 @@ def test_overlapping_spans_of_one_artifact_are_said_once():
     claims = write_rationale(analysis(fs, kind="audio"))
     spans = [(c.location.start, c.location.end) for c in claims[1:]]
     assert spans == [(2.18, 2.53), (7.0, 7.1)]
+
+
+def test_refuted_detectors_are_those_whose_said_finding_was_hallucinated():
+    from explainers.rationale import refuted_detectors
+    from triage_app.model import (Analysis, Box, Claim, DetectorResult, Finding, Measurement,
+                                  Verdict)
+
+    m = Measurement("x", 1.0)
+    a, b = Box(1, 1, 5, 5), Box(20, 20, 5, 5)
+    dets = [DetectorResult("noise_inconsistency", "1", "ok", score=0.9,
+                           findings=[Finding("noise", a, 0.9, m, "noise_inconsistency")]),
+            DetectorResult("copy_move", "1", "ok", score=0.9,
+                           findings=[Finding("cloned_region", b, 0.9, m, "copy_move")])]
+    analysis = Analysis(media={"kind": "image"}, detectors=dets,
+                        verdict=Verdict("likely_manipulated", 0.9),
+                        claims=[Claim("Noise at a.", "noise", location=a, status="hallucinated"),
+                                Claim("Clone at b.", "cloned_region", location=b,
+                                      status="grounded")])
+    assert refuted_detectors(analysis) == ["noise_inconsistency"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSizePolicy
 
 from _gui_support import click_list_row, wait_idle
 
@@ -565,3 +566,50 @@ def test_media_notes_reach_the_analyst(qtbot):
     assert note in details.fields["media_notes"].text()
     details.set_item({"name": "y.wav", "sha256": "ef" * 32}, media_notes=[])
     assert details.fields["media_notes"].text() == "none"
+
+
+def test_details_rationale_audio_and_messages_follow_the_item(qtbot, window, analysed_case,
+                                                              monkeypatch):
+    """From a GUI QA pass: the Details tab went stale after a decision; a typed rationale
+    carried over to the next item; audio played on under another item; a long error widened
+    the window for good."""
+    open_case(qtbot, window, analysed_case["path"])
+    wait_idle(qtbot, window)
+    before = window.details.custody.rowCount()
+    window.queue_view.setFocus()
+    qtbot.keyClick(window.queue_view, Qt.Key.Key_2)
+    wait_idle(qtbot, window)
+    assert window.details.fields["decision"].text() == "Manipulated"
+    assert window.details.custody.rowCount() == before + 1
+    window.explanation.rationale_edit.setPlainText("The sky is cloned.")
+    stops = []
+    monkeypatch.setattr(window.audio_viewer, "stop", lambda: stops.append(1))
+    qtbot.keyClick(window.queue_view, Qt.Key.Key_J)
+    wait_idle(qtbot, window)
+    assert window.explanation.rationale_edit.toPlainText() == ""
+    assert stops, "leaving an item stops its audio"
+    assert window.placeholder.wordWrap()
+    assert window.placeholder.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
+
+
+def test_a_click_inside_a_whole_clip_span_seeks_where_clicked(qtbot):
+    """A whole-clip finding's span sent every click on its lane to 0:00."""
+    from PySide6.QtCore import QPoint
+
+    from triage_app.gui.video_viewer import Span, TimelineWidget
+
+    tl = TimelineWidget()
+    qtbot.addWidget(tl)
+    tl.resize(600, 80)
+    spans = [Span("blink", 0.0, 20.0, "unnatural_gaze_blinking", 0.7),
+             Span("flicker", 5.0, 5.4, "flicker", 0.9)]
+    tl.set_data(20.0, spans)
+    tl.show()
+    seen = []
+    tl.seek_requested.connect(seen.append)
+    r = tl.span_rect(spans[0])
+    qtbot.mouseClick(tl, Qt.MouseButton.LeftButton,
+                     pos=QPoint(int(r.left() + 0.75 * r.width()), int(r.center().y())))
+    assert seen[-1] == pytest.approx(15.0, abs=0.5)
+    qtbot.mouseClick(tl, Qt.MouseButton.LeftButton, pos=tl.span_rect(spans[1]).center().toPoint())
+    assert seen[-1] == pytest.approx(5.0)   # a short span: its start

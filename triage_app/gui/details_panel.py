@@ -30,6 +30,8 @@ class DetailsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.fields: dict[str, QLabel | QLineEdit] = {}
+        # the shown item's vault path and media notes (kept for refresh_record)
+        self._shown: tuple[str | None, list[str] | None] = (None, None)
         form_box = QGroupBox(self.tr("Evidence"))
         form = QFormLayout(form_box)
         for key, title in (("name", self.tr("Name")), ("sha256", self.tr("SHA-256")),
@@ -102,10 +104,17 @@ class DetailsPanel(QWidget):
         t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         t.setWordWrap(False)
 
+    def refresh_record(self, row: dict[str, Any], custody: list[dict[str, Any]]) -> None:
+        """The shown item's record again after a decision or a note (its decision, note and
+        custody entries), keeping what :meth:`set_item` was given about its file."""
+        vault, notes = self._shown
+        self.set_item(row, vault=vault, custody=custody, media_notes=notes)
+
     def set_item(self, row: dict[str, Any] | None, *, vault: str | None = None,
                  custody: list[dict[str, Any]] | None = None,
                  media_notes: list[str] | None = None) -> None:
         """``media_notes``: what opening the file revealed (the analysis's media notes)."""
+        self._shown = (vault, media_notes)
         for label in self.fields.values():
             label.setText("")
         self.sources.setRowCount(0)

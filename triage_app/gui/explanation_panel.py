@@ -190,6 +190,9 @@ class ExplanationPanel(QWidget):
                  ) -> None:
         self._token += 1
         self.checking = False
+        if sha != self.sha:
+            # a rationale typed for one item must not be checked against the next
+            self.rationale_edit.clear()
         self.sha, self.path, self.analysis = sha, path, analysis
         self.detectors.clearSpans()
         self.detectors.setRowCount(0)
@@ -220,6 +223,15 @@ class ExplanationPanel(QWidget):
             side = (self.tr("manipulated") if v.probability >= 0.5 else self.tr("authentic"))
             detail += "\n" + self.tr("Driven by: the fitted base rate (no detector moved the "
                                       "log-odds by 0.1 or more towards {0})").format(side)
+        from explainers.rationale import refuted_detectors
+
+        refuted = [d for d in refuted_detectors(analysis)
+                   if (v.contributions or {}).get(d, 0.0) > 0.005]
+        if refuted:
+            detail += "\n" + self.tr("Caution: the independent probe did not confirm a finding "
+                                       "of {0}, which raised this verdict; weigh it without "
+                                       "them.").format(", ".join(
+                                           f"{d} ({v.contributions[d]:+.2f})" for d in refuted))
         if v.baseline is not None and v.probability is not None:
             total = v.scale * sum((v.contributions or {}).values())
             detail += "\n" + self.tr("Log-odds: baseline {0:+.2f} + contributions {1:+.2f} = "

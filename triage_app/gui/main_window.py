@@ -21,15 +21,15 @@ from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QI
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog,
                                QDialogButtonBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QInputDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QPushButton, QSplitter, QStackedWidget,
-                               QTableView, QTabWidget, QVBoxLayout, QWidget)
+                               QMainWindow, QMessageBox, QPushButton, QSizePolicy, QSplitter,
+                               QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from triage_app.gui.audio_viewer import AudioViewer
 from triage_app.gui.details_panel import DetailsPanel
 from triage_app.gui.explanation_panel import ExplanationPanel
 from triage_app.gui.image_viewer import ImageViewer, colorize_map, location_box, rgb_to_qimage
 from triage_app.gui.queue_model import (COLUMNS, SHA_ROLE, QueueFilterProxy, QueueModel,
-                                        decision_text, verdict_of)
+                                        decision_text, verdict_of, verdict_text)
 from triage_app.gui.scan_dialog import ScanDialog
 from triage_app.gui.video_viewer import VideoViewer
 from triage_app.gui.workers import CaseService, run_task
@@ -170,7 +170,7 @@ class ReportDialog(QDialog):
             label, prob = verdict_of(r)
             text = r.get("name", r["sha256"][:12])
             if label:
-                text += f"  ({label}{'' if prob is None else f', {prob:.2f}'})"
+                text += f"  ({verdict_text(label)}{'' if prob is None else f', {prob:.2f}'})"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, r["sha256"])
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -193,6 +193,7 @@ class ReportDialog(QDialog):
         lay.addWidget(QLabel(self.tr("Report file (PDF):")))
         lay.addLayout(row)
         lay.addWidget(buttons)
+        self.resize(560, 420)  # room for the names and verdicts of the items
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Report file"), self.out.text(),
@@ -314,6 +315,10 @@ class MainWindow(QMainWindow):
         self.placeholder = QLabel(self.tr("No item selected"))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #888; font-size: 14pt;")
+        # a long error message wraps inside the pane: unwrapped, its one line widened the
+        # window for the rest of the session
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.image_viewer = ImageViewer()
         self.video_viewer = VideoViewer()
         self.audio_viewer = AudioViewer()
@@ -504,10 +509,25 @@ class MainWindow(QMainWindow):
                            selected: set[str]) -> tuple[list[str], str] | None:
         dlg = ReportDialog(rows, selected, self)
         if self.case_info:
-            dlg.out.setText(str(Path(self.case_info["path"]) / "reports" / "report.pdf"))
+            # a new name each time: an exported report is a record, not a scratch file
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            dlg.out.setText(str(Path(self.case_info["path"]) / "reports" / f"report-{stamp}.pdf"))
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return None
-        return dlg.chosen()
+        shas, out = dlg.chosen()
+        if out and Path(out).exists() and not self._confirm(
+                self.tr("Export report"),
+                self.tr("{0} exists. An exported report is a record of what was said and when; "
+                        "replace it? (The case's custody log keeps both exports.)").format(out)):
+            return None
+        return shas, out
+
+    def _confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text,
+                                      QMessageBox.StandardButton.Yes
+                                      | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     # ------------------------------------------------------------------ cases
     def new_case(self) -> None:
@@ -702,6 +722,8 @@ class MainWindow(QMainWindow):
         self._shown_state = None
         self.current_sha = None
         self.current_kind = None
+        self.audio_viewer.stop()
+        self.placeholder.setText(self.tr("No item selected"))
         self.viewer_stack.setCurrentWidget(self.placeholder)
         self.explanation.set_item(None, None, None)
         self.details.set_item(None)
@@ -709,6 +731,7 @@ class MainWindow(QMainWindow):
     def _load_item(self, sha: str) -> None:
         self._item_token += 1
         token = self._item_token
+        self.audio_viewer.stop()  # the last item's recording must not play on under this one
         self.current_sha = sha
         row = self.model.row_for(sha) or {}
         self.current_kind = row.get("kind")
@@ -840,16 +863,17 @@ class MainWindow(QMainWindow):
             self.notify(self.tr("Select an item first."), error=True)
             return
 
-        def job(case: Any) -> dict[str, Any]:
+        def job(case: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             case.record_decision(sha, label)
-            return _row_with_vault(case, case.item(sha))
+            return _row_with_vault(case, case.item(sha)), case.custody_entries(sha)
 
-        def done(row: dict[str, Any]) -> None:
+        def done(res: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
+            row, custody = res
             self.model.update_row(row)
             self.notify(self.tr("Recorded decision “{0}” for {1}.").format(
                 decision_text(label), row.get("name", "")))
             if sha == self.current_sha:
-                self.details.fields["decision"].setText(decision_text(label))
+                self.details.refresh_record(row, custody)
 
         self.case_service.submit(job, self._current_case_only(done), lambda m: self._error_box(
             self.tr("Decision"), self.tr("The decision was not recorded: {0}").format(m)))
@@ -863,13 +887,16 @@ class MainWindow(QMainWindow):
         if not text:
             return
 
-        def job(case: Any) -> dict[str, Any]:
+        def job(case: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             case.add_note(sha, text)
-            return _row_with_vault(case, case.item(sha))
+            return _row_with_vault(case, case.item(sha)), case.custody_entries(sha)
 
-        def done(row: dict[str, Any]) -> None:
+        def done(res: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
+            row, custody = res
             self.model.update_row(row)
             self.notify(self.tr("Note added to {0}.").format(row.get("name", "")))
+            if sha == self.current_sha:
+                self.details.refresh_record(row, custody)
 
         self.case_service.submit(job, self._current_case_only(done), lambda m: self._error_box(
             self.tr("Note"), self.tr("The note was not saved: {0}").format(m)))

@@ -269,6 +269,9 @@ class ScanDialog(QDialog):
             done = getattr(ev, "done", 0) if ev else 0
             self.current.setText(self.tr("Cancelled. {0} items finished and saved in the case; "
                                          "scan again to resume.").format(done))
+            elapsed = getattr(ev, "elapsed", None) if ev else None
+            self.eta.setText(self.tr("stopped after {0}").format(fmt_duration(elapsed))
+                             if elapsed is not None else "")
         self.scan_finished.emit(ok)
 
     @property

@@ -139,7 +139,10 @@ class TimelineWidget(QWidget):
         if span is not None:
             self.set_highlight(span.start, span.end)
             self.span_clicked.emit(span)
-            self.seek_requested.emit(span.start)
+            # a span that covers most of the clip (a whole-clip finding) would always send
+            # the click to its start: seek where the analyst clicked, inside the span
+            t = min(max(self._t(event.position().x()), span.start), span.end)
+            self.seek_requested.emit(span.start if span.end - span.start < 1.0 else t)
         elif event.position().x() >= self.LABEL_W:
             self.seek_requested.emit(self._t(event.position().x()))
 

@@ -35,6 +35,10 @@ from triage_app.model import (Box, Claim, FrameSpan, Mask, MetadataField, Region
 __all__ = ["validate", "validate_text", "find_faces_in", "face_region_box", "load_media",
            "summarize"]
 
+#: Artifacts whose probe samples the claimed box with patches: finding none in a whole area
+#: ("on the left") does not show that a small one is absent.
+SAMPLED_ARTIFACTS = frozenset({"cloned_region"})
+
 #: Aspects of prosody that the prosody probe (pitch spread, syllable rhythm) does not measure.
 _UNMEASURED_PROSODY = re.compile(r"\b(paus|stress|pacing|emotion|breath)", re.I)
 
@@ -285,6 +289,7 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
         return _set(claim, "hallucinated", problem, {"media_kind": ctx.kind})
 
     target = Target()
+    area_only = False  # the place is only an area word ("on the left"), not a box
     probe_artifact: str | None = None
     loc = claim.location
     region = claim.region
@@ -377,6 +382,7 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
         if target.box is None and target.area and target.area in AREA_WORDS:
             fx0, fy0, fx1, fy1 = AREA_WORDS[target.area]
             target.box = Box(int(fx0 * W), int(fy0 * H), int((fx1 - fx0) * W), int((fy1 - fy0) * H))
+            area_only = True
         if target.box is None and region == "background":
             faces = _faces(ctx, target.start)
             if faces:
@@ -421,6 +427,14 @@ def _check(claim: Claim, ctx: _Ctx, verdict: Verdict | None) -> Claim:
         return _set(claim, "grounded", f"no {name.lower()} found, as claimed: {reason}", meas)
     if result.found:
         return _set(claim, "grounded", f"{name} re-measured: {reason}", meas)
+    if area_only and art in SAMPLED_ARTIFACTS:
+        # "on the left" is a third of the picture: the probe's patches sample it, and a small
+        # copy between them is missed, so not finding one there refutes nothing
+        return _set(claim, "unverifiable",
+                    f"{name} could not be confirmed: the claim names only an area "
+                    f"({target.area}), which the probe samples with patches; a small copy "
+                    f"inside it can fall between them: point at the region to check it "
+                    f"({reason})", meas)
     return _set(claim, "hallucinated", f"the probe looked for {name.lower()} where the claim points "
                 f"and found none: {reason}", meas)
 

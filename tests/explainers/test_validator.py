@@ -300,3 +300,20 @@ def test_prosody_claims_about_what_the_probe_does_not_measure_stay_unverifiable(
     c = check("There are unnatural pauses between the words.", wav)
     assert c.artifact == "unnatural_prosody"
     assert c.status == "unverifiable" and "pauses" in c.reason
+
+
+def test_a_clone_claimed_in_an_area_is_not_refuted_by_sampling_it():
+    """'A region on the left was copied' was called hallucinated when the probe's patches
+    missed a small clone inside the left third; only a claim that points at a box can be."""
+    img = image_media(scene(240, 320, seed=3))
+    c = check("A region on the left of the image was copied from another part of it.", img)
+    assert c.artifact == "cloned_region" and c.status == "unverifiable", c.reason
+    assert "names only an area" in c.reason
+    c = check("A cloned region is visible at x=20, y=60, 60x60.", img)
+    assert c.status == "hallucinated", c.reason
+
+
+def test_a_cloned_voice_is_synthetic_speech_not_a_copy_move(wav):
+    c = check("The speaker's voice is cloned.", wav)
+    assert c.artifact == "generator_fingerprint"
+    assert c.status == "unverifiable", c.reason

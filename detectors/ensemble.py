@@ -63,7 +63,16 @@ MIN_DRIVER_LOGODDS = 0.1
 #: probability is a verdict on edits alone, and the label is "inconclusive": a cloned voice on
 #: a phone line must not come out "likely authentic" because nothing that could see the clone
 #: ran. Entries ending in ":" match a name prefix.
-AUTHENTIC_NEEDS: dict[str, tuple[str, ...]] = {"audio": ("spoof_lfcc", "hf:")}
+#: A picture is exposed to edits (copies, splices, re-compression) as much as to generators:
+#: when no edit detector could judge it (a computer-drawn screen or chart, where copy-move,
+#: noise and JPEG analyses do not apply), "no generator trace" alone is not "authentic".
+AUTHENTIC_NEEDS: dict[str, tuple[str, ...]] = {
+    "audio": ("spoof_lfcc", "hf:"),
+    "image": ("copy_move", "ela", "noise_inconsistency", "jpeg_traces"),
+}
+_NEEDS_WHAT = {"audio": "no detector of synthetic speech could judge this file",
+               "image": "no detector of edits (copies, splices, re-compression) could judge "
+                        "this picture"}
 
 
 def logit(p: float, eps: float = _EPS) -> float:
@@ -208,7 +217,7 @@ def _unjudged_needs(results: list[DetectorResult], usable: list[DetectorResult],
         return ""
     why = [f"{r.name}: {r.reason or r.status}" for r in results
            if any(_matches(r.name, e) for e in needs)]
-    return ("no detector of synthetic speech could judge this file"
+    return (_NEEDS_WHAT.get(modality, "the detectors this kind of item needs could not judge it")
             + (f" ({'; '.join(why)})" if why else ""))
 
 

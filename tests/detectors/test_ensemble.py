@@ -34,9 +34,9 @@ def test_no_applicable_detector_is_inconclusive_without_a_number() -> None:
 
 
 def test_bands() -> None:
-    assert fuse([ok("a", 0.8)], "image", model=MEAN).label == "likely_manipulated"
-    assert fuse([ok("a", 0.2)], "image", model=MEAN).label == "likely_authentic"
-    assert fuse([ok("a", 0.55)], "image", model=MEAN).label == "inconclusive"
+    assert fuse([ok("ela", 0.8)], "image", model=MEAN).label == "likely_manipulated"
+    assert fuse([ok("ela", 0.2)], "image", model=MEAN).label == "likely_authentic"
+    assert fuse([ok("ela", 0.55)], "image", model=MEAN).label == "inconclusive"
 
 
 def test_confident_provenance_outweighs_weak_pixels() -> None:
@@ -157,9 +157,15 @@ def test_speech_no_synthesis_detector_judged_is_not_called_authentic():
     # found edits still give a manipulated verdict
     assert fuse([short, ok("audio_splice", 0.98)], "audio", model=model).label \
         == "likely_manipulated"
-    # images have no such requirement
-    assert fuse([ok("audio_splice", 0.1), ok("digital_silence", 0.1)], "image",
-                model=model).label == "likely_authentic"
+    # a picture needs an edit detector: "no generator trace" alone is not authentic (a
+    # screenshot, where copy-move, noise and JPEG analyses do not apply)
+    pictures = FusionModel(weights={"ela": 1.0, "generator_fingerprint": 1.0,
+                                    "residual_cnn": 1.0}, bias=-1.5, pooling="sum")
+    assert fuse([ok("ela", 0.1), ok("generator_fingerprint", 0.1)], "image",
+                model=pictures).label == "likely_authentic"
+    v = fuse([ok("generator_fingerprint", 0.1), ok("residual_cnn", 0.1)], "image",
+             model=pictures)
+    assert v.label == "inconclusive" and "no detector of edits" in v.method
 
 
 def test_audio_partly_unexamined_is_not_called_authentic():

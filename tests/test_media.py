@@ -1006,3 +1006,24 @@ def test_exif_orientation_is_noted_and_pixels_stay_as_stored(tmp_path):
     plain = tmp_path / "plain.png"
     im.save(plain)
     assert not any("orientation" in n for n in open_media(plain).notes)
+
+
+def test_track_offsets_and_overhangs_are_noted():
+    """From a QA pass: a video whose frames start 1 s after its audio, and one whose audio runs
+    9 s past its last frame, were analysed with no word about it."""
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from triage_app._video_io import _stream_timing
+
+    tb = Fraction(1, 1000)
+    video = SimpleNamespace(start_time=1000, time_base=tb)
+    audio = SimpleNamespace(start_time=0, time_base=tb, duration=5000)
+    offset, notes = _stream_timing(video, audio, 4.0)
+    assert offset == -1.0 and "starts 1.00 s before the first video frame" in notes[0]
+    long_audio = SimpleNamespace(start_time=0, time_base=tb, duration=12000)
+    offset, notes = _stream_timing(SimpleNamespace(start_time=0, time_base=tb), long_audio, 3.0)
+    assert offset == 0.0 and len(notes) == 1 and "runs 9.0 s past the end" in notes[0]
+    aac_priming = SimpleNamespace(start_time=21, time_base=tb, duration=3000)
+    assert _stream_timing(SimpleNamespace(start_time=0, time_base=tb), aac_priming, 3.0) == \
+        (0.021, [])

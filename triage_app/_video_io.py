@@ -441,6 +441,10 @@ def open_video(path: Path, fmt: str, limits: Limits) -> VideoMedia | AudioMedia:
                 f"({_lib(exc)})") from None
         if first is None:
             raise CorruptFileError(f"{fmt} video stream ({codec}) holds no decodable frame")
+        audio_offset = 0.0
+        if audio:
+            audio_offset, timing_notes = _stream_timing(s, audio[0], duration)
+            notes.extend(timing_notes)
         turns = quarter_turns(first)
         if turns:
             notes.append(f"display matrix turns the picture {90 * (4 - turns)} degrees clockwise "
@@ -452,8 +456,38 @@ def open_video(path: Path, fmt: str, limits: Limits) -> VideoMedia | AudioMedia:
             duration=duration, frame_count=frames, codec=codec, bit_rate=bit_rate, size=size,
             container_metadata=_tags(c.metadata), stream_metadata=_tags(s.metadata),
             has_audio=bool(audio), audio_codec=(codec_name(audio[0]) if audio else None),
-            pix_fmt=pix_fmt, rotation=(90 * (4 - turns)) % 360, notes=notes)
+            pix_fmt=pix_fmt, rotation=(90 * (4 - turns)) % 360, notes=notes,
+            audio_offset=audio_offset)
         return media
+
+
+#: Start or end offsets between the tracks from which the analysis notes say so (an AAC
+#: encoder's priming is a few tens of milliseconds).
+TRACK_OFFSET_NOTE_S = 0.05
+TRACK_END_NOTE_S = 1.0
+
+
+def _stream_timing(video: Any, audio: Any, video_duration: float) -> tuple[float, list[str]]:
+    """(audio start minus video start, in s; notes on how the two tracks line up)."""
+    v0 = _seconds(video.start_time, video.time_base) or 0.0
+    a0 = _seconds(audio.start_time, audio.time_base) or 0.0
+    offset = float(a0 - v0)
+    notes = []
+    if abs(offset) >= TRACK_OFFSET_NOTE_S:
+        notes.append(f"the audio track starts {abs(offset):.2f} s "
+                     f"{'after' if offset > 0 else 'before'} the first video frame: picture "
+                     f"times run from the first frame and soundtrack times from the first "
+                     f"audio sample (a soundtrack time plus {offset:+.2f} s is on the "
+                     f"picture's clock); the audio-visual check lines them up")
+    a_dur = _seconds(audio.duration, audio.time_base)
+    if a_dur and video_duration > 0:
+        overhang = a0 + a_dur - (v0 + video_duration)
+        if abs(overhang) >= TRACK_END_NOTE_S:
+            notes.append(f"the audio track {'runs' if overhang > 0 else 'ends'} "
+                         f"{abs(overhang):.1f} s {'past the end of' if overhang > 0 else 'before'}"
+                         f" the video (audio {a_dur:.1f} s, video {video_duration:.1f} s); "
+                         f"soundtrack findings can lie after the last frame")
+    return offset, notes
 
 
 # --------------------------------------------------------------------------- frames

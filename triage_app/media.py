@@ -249,6 +249,10 @@ class VideoMedia:
     pix_fmt: str | None = None
     rotation: int = 0   # degrees clockwise the display matrix turns the stored picture
     notes: list[str] = field(default_factory=list)
+    #: Seconds by which the audio track's first sample comes after the first video frame on
+    #: the file's clock (negative: before). Picture times run from the first frame and
+    #: soundtrack times from the first sample; audio-visual checks line them up with it.
+    audio_offset: float = 0.0
 
     kind = "video"
 

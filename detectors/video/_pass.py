@@ -784,7 +784,9 @@ def _compute(media) -> VideoPass:  # noqa: C901 -- one streaming loop, kept in o
     interp = _interpolate(box, det, tid)
     audio_rms = speech = None
     if energy is not None and n:
-        audio_rms = rms_from_bins(energy, times, 2.0 / fps)
+        # the sample that plays with each frame: the tracks may not start together
+        audio_rms = rms_from_bins(energy, times - float(getattr(media, "audio_offset", 0.0)),
+                                  2.0 / fps)
         speech = speech_mask(audio_rms)
         audio_info["speech_seconds"] = round(float(speech.sum()) / fps, 2)
     budget["face_detector"] = "OpenCV Haar cascade (Viola & Jones 2001), frontal"

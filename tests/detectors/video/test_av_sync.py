@@ -65,3 +65,20 @@ def test_drifting_lag(face_photo, video_dir):
     assert r.extras["drift_s_per_s"] == pytest.approx(0.0375, abs=0.012)
     assert r.score > 0.6
     assert any(f.measurement.name == "drift of the audio lag" for f in r.findings)
+
+
+@pytest.mark.corpus
+def test_a_track_start_offset_is_lined_up(face_photo, video_dir):
+    """The soundtrack 0.4 s late in its samples, but stored 0.4 s early on the file's clock
+    (its first sample plays 0.4 s before the first frame): in a player the two are in sync,
+    and the check must say so, not measure a 0.4 s lag."""
+    import dataclasses
+
+    from _video_synth import N_FRAMES, _open, animate, speech_audio, syllable_envelope
+
+    env = syllable_envelope(N_FRAMES)
+    m = _open(video_dir / "talk_offset.mp4", animate(face_photo, N_FRAMES, mouth_env=env),
+              speech_audio(env, shift_s=0.4))
+    r = video_av_sync(dataclasses.replace(m, audio_offset=-0.4))
+    assert r.status == "ok", r.reason
+    assert r.extras["lag_s"] == pytest.approx(0.0, abs=0.081)

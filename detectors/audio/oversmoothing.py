@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detectors.audio._common import TARGET_FS, analysis_audio
+from detectors.audio._common import TARGET_FS, analysis_audio, unvoiced_reason
 from detectors.audio.spoof_lfcc import _budgeted, narrowband_reason, speech_frames
 from detectors.registry import detector
 from triage_app.model import DetectorResult, Finding, Measurement, TimeSpan
@@ -135,6 +135,9 @@ def oversmoothing(media, *, model_path: str | None = None) -> DetectorResult:
         return DetectorResult.not_applicable("oversmoothing", VERSION, reason)
     _, native_fs, _ = analysis_audio(media)
     why = narrowband_reason(int(native_fs), x, FMAX, reader="this model")
+    if why:
+        return DetectorResult.not_applicable("oversmoothing", VERSION, why)
+    why = unvoiced_reason(x, fs)  # white noise passes the energy VAD, and has no voice
     if why:
         return DetectorResult.not_applicable("oversmoothing", VERSION, why)
     model = load_model(path)

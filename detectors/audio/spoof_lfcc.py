@@ -41,7 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from detectors.audio._common import (TARGET_FS, analysis_audio, frame_signal, merge_spans,
-                                     resample_to, span_findings, speech_activity)
+                                     resample_to, span_findings, speech_activity,
+                                     unvoiced_reason)
 from detectors.registry import detector
 from triage_app.model import DetectorResult
 
@@ -530,6 +531,9 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
     model = load_model(path)
     _, native_fs, _ = analysis_audio(media)
     why = narrowband_reason(int(native_fs), x, model.fmax)
+    if why:
+        return DetectorResult.not_applicable("spoof_lfcc", VERSION, why)
+    why = unvoiced_reason(x, fs)  # white noise passes the energy VAD, and has no voice
     if why:
         return DetectorResult.not_applicable("spoof_lfcc", VERSION, why)
     all_llr, all_t = [], []

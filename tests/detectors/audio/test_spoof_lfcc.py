@@ -311,3 +311,22 @@ def test_telephone_channel_keeps_the_voice_band_and_removes_the_rest():
     t = np.arange(16000) / 16000
     assert np.corrcoef(telephone_channel(0.3 * np.sin(2 * np.pi * 440 * t)),
                        0.3 * np.sin(2 * np.pi * 440 * t))[0, 1] > 0.99
+
+
+def test_white_noise_has_no_voice_to_judge():
+    """From a QA pass: ten seconds of white noise scored 0.003 (confidently bona fide) and the
+    file came out 'likely authentic'."""
+    from detectors.audio._common import voiced_seconds
+    from detectors.audio.oversmoothing import oversmoothing
+    from triage_app.media import AudioMedia
+
+    sr = 16000
+    noise = np.random.default_rng(0).normal(0, 0.1, 10 * sr).astype(np.float32)
+    m = AudioMedia(path="noise.wav", format="WAV", samples=noise[:, None], sample_rate=sr)
+    assert voiced_seconds(noise, sr) == 0.0
+    for fn in (S.spoof_lfcc, oversmoothing):
+        r = fn(m)
+        assert r.status == "not_applicable" and "no voiced speech" in r.reason
+    t = np.arange(2 * sr) / sr
+    vowel = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 10))
+    assert voiced_seconds(vowel, sr) > 1.5

@@ -332,11 +332,17 @@ def merge_spans(spans: Iterable[tuple[float, float, float]], *, gap: float = 0.0
     return [(a, b, c) for a, b, c in out]
 
 
+#: At most this many findings per detector (and per segment of a long recording), the
+#: strongest: 20 left 219 of 479 identical butt joins of a two-hour recording unlisted.
+MAX_SPAN_FINDINGS = 100
+
+
 def span_findings(spans: Sequence[tuple[float, float, float]], *, artifact: str, detector: str,
                   measurement: str, unit: str, reference: float | None,
                   strength_fn, low_hz: float | None = None, high_hz: float | None = None,
-                  max_findings: int = 20) -> list[Finding]:
-    """Turn (start, end, value) spans into TimeSpan findings, strongest first."""
+                  max_findings: int = MAX_SPAN_FINDINGS) -> list[Finding]:
+    """Turn (start, end, value) spans into TimeSpan findings, the strongest
+    ``max_findings``, in time order."""
     items = sorted(spans, key=lambda s: -float(strength_fn(s[2])))[:max_findings]
     return [
         Finding(artifact=artifact,

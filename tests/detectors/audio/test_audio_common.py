@@ -46,3 +46,14 @@ def test_get_audio_from_media_and_checks():
 def test_logistic_is_safe():
     assert C.logistic(1e9, 0, 1) == 1.0 and C.logistic(-1e9, 0, 1) < 1e-300
     assert C.logistic(3, 3, 1) == 0.5
+
+
+def test_span_findings_keep_the_strongest_hundred_in_time_order():
+    from detectors.audio._common import MAX_SPAN_FINDINGS, span_findings
+
+    spans = [(float(i), i + 0.1, float(i % 7)) for i in range(150)]
+    fs = span_findings(spans, artifact="pops", detector="pops", measurement="jump", unit="x",
+                       reference=1.0, strength_fn=lambda v: v / 6)
+    assert len(fs) == MAX_SPAN_FINDINGS == 100
+    assert [f.location.start for f in fs] == sorted(f.location.start for f in fs)
+    assert min(f.measurement.value for f in fs) >= 2.0   # the weakest were left out

@@ -564,7 +564,8 @@ def spoof_lfcc(media, *, model_path: str | None = None) -> DetectorResult:
         if sel.sum() >= 30:
             w = float(np.mean(llr[sel]))
             if model.probability(w) > 0.5:
-                spans.append((float(s), float(s + 1.0), w))
+                # the last window stops where the audio does, not past the recording's end
+                spans.append((float(s), min(float(s + 1.0), len(x) / fs), w))
     spans = merge_spans(spans)
     findings = span_findings(spans, artifact="generator_fingerprint", detector="spoof_lfcc",
                              measurement=("LFCC-GMM log-likelihood ratio (text-to-speech - "

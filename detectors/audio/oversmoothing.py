@@ -38,7 +38,7 @@ from detectors.audio.spoof_lfcc import _budgeted, narrowband_reason, speech_fram
 from detectors.registry import detector
 from triage_app.model import DetectorResult, Finding, Measurement, TimeSpan
 
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: no voice, no judgement
 MODEL_PATH = Path(__file__).resolve().parents[2] / "resources" / "models" / \
     "oversmoothing.safetensors"
 #: The front end (the spoof model's): analysis band, filters, cepstra (c0 dropped).

@@ -302,7 +302,9 @@ def buzz(media, *, threshold_db: float = 10.0, harmonics: int = 8) -> DetectorRe
 
 # --------------------------------------------------------------------------- pops
 
-POPS_VERSION = "1.1"
+POPS_VERSION = "1.2"  # 1.2: not at the first and last 10 ms
+#: Jumps this close to either end of the recording are its edges, not clicks.
+EDGE_S = 0.01
 
 
 @detector(name="pops", version=POPS_VERSION, modalities=_MODS,
@@ -354,6 +356,11 @@ def pops(media, *, ratio: float = 60.0, min_jump: float = 0.05) -> DetectorResul
     ahead = np.maximum(np.r_[fmed[1:], fmed[-1]], np.r_[fmed[2:], fmed[-1], fmed[-1]])
     r = fmax / np.maximum(scale, ahead)
     hit = (r > ratio) & (fmax > min_jump)
+    # the first and last 10 ms: a file that starts or stops mid-waveform, or a lossy
+    # decoder's start-up transient (an Opus stream's first 4 ms), jumps at its edge
+    edge = max(1, int(round(EDGE_S * fs / flen)))
+    hit[:edge] = False
+    hit[-edge:] = False
     spans = []
     for i in np.flatnonzero(hit):
         j = i * flen + int(np.argmax(fr[i]))

@@ -46,7 +46,7 @@ from detectors.audio._common import (TARGET_FS, analysis_audio, frame_signal, me
 from detectors.registry import detector
 from triage_app.model import DetectorResult
 
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: no voice, no judgement; windows end with the audio
 MODEL_PATH = Path(__file__).resolve().parents[2] / "resources" / "models" / \
     "audio_spoof_lfcc.safetensors"
 

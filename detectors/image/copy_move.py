@@ -41,7 +41,7 @@ from detectors.registry import detector
 from triage_app.model import Box, DetectorResult, Finding, Mask, Measurement
 
 NAME = "copy_move"
-VERSION = "1.4.0"
+VERSION = "1.5.0"  # 1.5: computer-drawn pictures are not judged
 
 #: Logistic mapping of the evidence ``e`` to a probability: ``p = 1 / (1 + exp(-(e - E0) /
 #: ES))``. ``e`` is log2 of the area (full-resolution pixels) of one end of the strongest

@@ -27,7 +27,7 @@ from triage_app.model import DetectorResult, Finding, Measurement, Whole
 from . import _common as C
 
 NAME = "jpeg_traces"
-VERSION = "1.1"
+VERSION = "1.2"  # 1.2: a computer-drawn PNG holds no JPEG history to read
 
 #: Logistic mapping of the strongest localized anomaly (mean z of the strongest region over
 #: the double-quantization, ghost and grid maps) to a probability; fitted on the development

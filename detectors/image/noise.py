@@ -16,7 +16,7 @@ from triage_app.model import DetectorResult, Measurement
 from . import _common as C
 
 NAME = "noise_inconsistency"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: computer-drawn pictures are not judged
 
 #: Logistic mapping of the strongest region's mean |z| (log-noise robust z-score) to a
 #: probability. Fitted by one-feature logistic regression on the development corpus (NoSo

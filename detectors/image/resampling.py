@@ -19,7 +19,7 @@ from triage_app.model import DetectorResult, Measurement
 from . import _common as C
 
 NAME = "resampling_traces"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: computer-drawn pictures are not judged
 #: Logistic mapping of the strongest region's mean z (block spectral peak, robust z) to a
 #: probability; fitted by benchmarks/eval_image_classical.py --fit on the development corpus
 #: and the generated splices (rescaled pastes).

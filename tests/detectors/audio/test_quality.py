@@ -118,3 +118,15 @@ def test_breaths_over_a_clean_floor_are_not_hiss(speechlike):
     assert r.findings == [], [(f.location, f.measurement.value) for f in r.findings]
     hissy = x + 10 ** (-40 / 20) * rng.standard_normal(x.size)
     assert quality.hiss((hissy, FS)).findings                 # a hissy floor still is
+
+
+def test_a_recording_that_starts_mid_waveform_has_no_pop_at_its_edge():
+    """From a QA pass: an Opus file's decoder start-up jump at 4 ms was a 'pop', grounded."""
+    from detectors.audio.quality import pops
+
+    sr = 16000
+    t = np.arange(3 * sr) / sr
+    x = (0.5 * np.cos(2 * np.pi * 220 * t)).astype(np.float32)  # starts and ends at full swing
+    x[0] = 0.0      # and a jump from silence in its first sample
+    r = pops((x, sr))
+    assert r.status == "ok" and r.findings == []

@@ -48,7 +48,7 @@ def test_clean_image_scores_lower_than_splice():
 
 def test_registered_and_validates_arguments():
     spec = get("noise_inconsistency")
-    assert spec.localizes and spec.version == "1.0" and "noise" in spec.artifacts
+    assert spec.localizes and spec.version == "1.1" and "noise" in spec.artifacts
     assert "Mahdian" in spec.reference
     with pytest.raises(ValueError):
         noise_inconsistency(media_from_array(synthetic_photo(0, 128, 128)), block=7)

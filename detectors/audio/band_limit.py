@@ -20,7 +20,7 @@ from detectors.audio._common import analysis_audio, logistic, long_term_spectrum
 from detectors.registry import detector
 from triage_app.model import DetectorResult, Finding, Measurement, TimeSpan
 
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: names a telephone channel's band
 BUDGET_S = 120.0
 #: Speed budget: the long-term spectrum averages at most this many 46 ms segments (~18 s of
 #: audio), evenly spaced over the first ``BUDGET_S`` s.
@@ -30,6 +30,9 @@ MAX_SEGMENTS = 400
 RATE_NYQUISTS = (4000.0, 5512.5, 8000.0, 11025.0, 12000.0, 16000.0, 22050.0, 24000.0)
 #: Nyquist frequencies of the rates TTS/voice-conversion models usually generate at.
 TTS_NYQUISTS = (8000.0, 11025.0, 12000.0)
+#: Where a telephone channel's band ends (ITU-T G.712: 300-3400 Hz; codecs and handsets cut
+#: a little below or above).
+TELEPHONE_BAND = (3200.0, 3650.0)
 #: Range of encoder low-pass frequencies of MP3/AAC/Opus at common bit rates (LAME: 11 kHz
 #: at 48 kbit/s up to 19.5-20 kHz at 256 kbit/s).
 CODEC_LOWPASS = (10500.0, 20500.0)
@@ -178,6 +181,8 @@ def vocoder_band_limit(media, *, min_drop_db: float = 30.0) -> DetectorResult:
             expl, adj = "Nyquist of a lower sample rate", -0.05
         elif CODEC_LOWPASS[0] <= fc <= CODEC_LOWPASS[1]:
             expl, adj = "within the MP3/AAC encoder low-pass range", -0.05
+        elif TELEPHONE_BAND[0] <= fc <= TELEPHONE_BAND[1]:
+            expl, adj = "the 300-3400 Hz band of a telephone channel", -0.05
         else:
             expl, adj = "unexplained", 0.0
         score = 0.3 + 0.2 * logistic(steep, 60.0, 15.0) + adj

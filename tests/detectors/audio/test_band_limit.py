@@ -44,3 +44,12 @@ def test_video_without_audio_is_not_applicable():
                    frame_count=1, codec="h264", has_audio=False)
     r = band_limit.vocoder_band_limit(v)
     assert r.status == "not_applicable" and r.reason == "no audio track"
+
+
+def test_a_telephone_channel_is_named_as_such():
+    """From a QA pass: speech through a 300-3400 Hz telephone band was 'unexplained'."""
+    fs = 16000
+    x = np.random.default_rng(3).standard_normal(6 * fs)
+    sos = butter(10, [300, 3400], btype="bandpass", fs=fs, output="sos")
+    r = band_limit.vocoder_band_limit((sosfiltfilt(sos, x).astype(np.float32), fs))
+    assert r.extras["explanation"] == "the 300-3400 Hz band of a telephone channel", r.extras

@@ -613,3 +613,22 @@ def test_a_click_inside_a_whole_clip_span_seeks_where_clicked(qtbot):
     assert seen[-1] == pytest.approx(15.0, abs=0.5)
     qtbot.mouseClick(tl, Qt.MouseButton.LeftButton, pos=tl.span_rect(spans[1]).center().toPoint())
     assert seen[-1] == pytest.approx(5.0)   # a short span: its start
+
+
+def test_deciding_under_the_undecided_filter_goes_on_to_the_next_item(qtbot, window,
+                                                                      analysed_case):
+    """The decided item left the list and the selection jumped back to the row above; the
+    confirmation was replaced at once by the next item's 'loaded' line."""
+    open_case(qtbot, window, analysed_case["path"])
+    window.filter_mode.setCurrentIndex(window.filter_mode.findData("undecided"))
+    wait_idle(qtbot, window)
+    from triage_app.gui.queue_model import SHA_ROLE
+
+    order = [window.proxy.index(r, 1).data(SHA_ROLE) for r in range(window.proxy.rowCount())]
+    window.select_sha(order[1])
+    wait_idle(qtbot, window)
+    window.queue_view.setFocus()
+    qtbot.keyClick(window.queue_view, Qt.Key.Key_1)
+    wait_idle(qtbot, window)
+    assert window.current_sha == order[2]
+    assert "Recorded decision" in window.last_message and "loaded in" in window.last_message

@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         self._pending_refresh: set[str] = set()
         self._thumbs_requested: set[str] = set()
         self._t_select = 0.0
+        self._after_load_message = ""  # said again with the next item's "loaded" line
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(150)
@@ -813,7 +814,9 @@ class MainWindow(QMainWindow):
     def _loaded(self, row: dict[str, Any]) -> None:
         self._loading_item = False
         ms = (time.perf_counter() - self._t_select) * 1000
-        self.notify(self.tr("{0} — loaded in {1:.0f} ms").format(row.get("name", ""), ms))
+        loaded = self.tr("{0} — loaded in {1:.0f} ms").format(row.get("name", ""), ms)
+        before, self._after_load_message = self._after_load_message, ""
+        self.notify(f"{before} {loaded}" if before else loaded)
 
     @property
     def item_loading(self) -> bool:
@@ -867,13 +870,27 @@ class MainWindow(QMainWindow):
             case.record_decision(sha, label)
             return _row_with_vault(case, case.item(sha)), case.custody_entries(sha)
 
+        cur = self.queue_view.currentIndex()
+        at = cur.row() if cur.isValid() else 0
+
         def done(res: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
             row, custody = res
             self.model.update_row(row)
-            self.notify(self.tr("Recorded decision “{0}” for {1}.").format(
-                decision_text(label), row.get("name", "")))
+            message = self.tr("Recorded decision “{0}” for {1}.").format(
+                decision_text(label), row.get("name", ""))
+            self.notify(message)
             if sha == self.current_sha:
                 self.details.refresh_record(row, custody)
+            if self.proxy.rowCount() and not any(
+                    self.proxy.index(r, 1).data(SHA_ROLE) == sha
+                    for r in range(self.proxy.rowCount())):
+                # the filter ("Undecided") hid the item just decided: go on to the one that
+                # took its place, the next in the queue, and keep the confirmation in view
+                self._after_load_message = message
+                idx = self.proxy.index(min(at, self.proxy.rowCount() - 1), 1)
+                self.queue_view.selectionModel().setCurrentIndex(
+                    idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows)
 
         self.case_service.submit(job, self._current_case_only(done), lambda m: self._error_box(
             self.tr("Decision"), self.tr("The decision was not recorded: {0}").format(m)))

@@ -298,7 +298,7 @@ def test_audio_waveform_spectrogram_spans(qtbot, window, analysed_case):
     click_list_row(qtbot, window.explanation.claims, 0)
     assert view.highlight is not None and view.highlight.start == pytest.approx(0.69)
     assert view.cursor == pytest.approx(0.69)
-    splice = next(s for s in view.spans if s.label == "audio_splice")
+    splice = next(s for s in view.spans if s.label == "Audio Splice Discontinuity")
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton,
                      pos=view.span_rect(splice).center().toPoint())
     assert view.highlight is splice

@@ -36,6 +36,8 @@ class AudioSpan:
 
 
 def spans_from_findings(findings: list[Any]) -> list[AudioSpan]:
+    from explainers.taxonomy import artifact_name
+
     out = []
     for f in findings:
         loc = f.location
@@ -44,7 +46,9 @@ def spans_from_findings(findings: list[Any]) -> list[AudioSpan]:
             if loc.low_hz is not None or loc.high_hz is not None:
                 band = f", {loc.low_hz or 0:.0f}–{loc.high_hz or 0:.0f} Hz"
             out.append(AudioSpan(float(loc.start), float(loc.end), loc.low_hz, loc.high_hz,
-                                 f.artifact, float(f.strength),
+                                 # in words, as the explanation says it: "generator
+                                 # fingerprint" read as a picture's on a spectrogram
+                                 artifact_name(f.artifact, "audio"), float(f.strength),
                                  f"{f.artifact} ({f.detector}) {fmt_time(loc.start)}–"
                                  f"{fmt_time(loc.end)}{band}: {f.measurement.describe()}"))
     return out
@@ -322,6 +326,21 @@ class AudioView(QWidget):
             p.drawLine(QPointF(x, spec.bottom()), QPointF(x, spec.bottom() + 4))
             t += step
         # spans and bands
+        metrics = p.fontMetrics()
+        placed: list[QRectF] = []
+
+        def label_at(x: float, y: float, text: str, limit: float) -> QPointF | None:
+            """Where a span's label can go without printing over another (moved down a line
+            at a time); None when there is no room left (its span is still drawn)."""
+            w, h = metrics.horizontalAdvance(text) + 4, metrics.height()
+            while y + 2 <= limit:
+                rect = QRectF(x, y - h + 3, w, h)
+                if not any(rect.intersects(q) for q in placed):
+                    placed.append(rect)
+                    return QPointF(x, y)
+                y += h
+            return None
+
         for s in self.spans:
             hl = self.highlight is s
             color = QColor(255, 230, 0) if hl else QColor.fromHsv(
@@ -338,13 +357,17 @@ class AudioView(QWidget):
                 p.drawRect(band)
                 p.fillRect(QRectF(r.left(), wave.top(), r.width(), 4), color)
                 p.setPen(color)
-                p.drawText(QPointF(band.left() + 3, band.top() + 12), s.label)
+                at = label_at(band.left() + 3, band.top() + 12, s.label, spec.bottom())
+                if at is not None:
+                    p.drawText(at, s.label)
             else:
                 p.fillRect(r, fill)
                 p.setPen(QPen(color, 2 if hl else 1))
                 p.drawLine(r.topLeft(), r.bottomLeft())
                 p.drawLine(r.topRight(), r.bottomRight())
-                p.drawText(QPointF(r.left() + 3, wave.top() + 14), s.label)
+                at = label_at(r.left() + 3, wave.top() + 14, s.label, wave.bottom())
+                if at is not None:
+                    p.drawText(at, s.label)
         # the segments a long recording was analysed in: brackets along the bottom of the
         # waveform, and a dotted line where each later segment starts
         if len(self.segments) > 1:

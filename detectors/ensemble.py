@@ -185,6 +185,10 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
         label = "inconclusive"
         method += (f"; the detectors that ran hold {coverage:.0%} of the fitted weight, under "
                    f"{MIN_COVERAGE:.0%}: too little evidence for a verdict")
+        if coverage == 0.0:
+            # nothing the fusion was fitted on measured the item (a 1x1 JPEG: its metadata
+            # only): the number would be the fitted bias, read as "99 % authentic"
+            probability = None
     elif probability >= model.manipulated_at:
         label = "likely_manipulated"
     elif probability <= model.authentic_at:
@@ -197,9 +201,10 @@ def fuse(results: Iterable[DetectorResult], modality: str, *,
             method += f"; not called likely authentic: {missing}"
     else:
         label = "inconclusive"
-    sign = 1 if probability >= 0.5 else -1
-    drivers = [name for name, c in sorted(contributions.items(), key=lambda kv: -sign * kv[1])
-               if sign * c >= MIN_DRIVER_LOGODDS][:3]
+    sign = 1 if probability is not None and probability >= 0.5 else -1
+    drivers = [] if probability is None else [
+        name for name, c in sorted(contributions.items(), key=lambda kv: -sign * kv[1])
+        if sign * c >= MIN_DRIVER_LOGODDS][:3]
     return Verdict(label=label, probability=probability, drivers=drivers,
                    contributions=contributions, method=method, baseline=model.bias,
                    scale=model.scale)

@@ -178,3 +178,13 @@ def test_audio_partly_unexamined_is_not_called_authentic():
     # a video's verdict rests on its frames, which were all seen
     assert fuse(results, "video", model=model,
                 unexamined="the last 50:00 was not analysed").label == "likely_authentic"
+
+
+def test_no_probability_when_nothing_the_fusion_was_fitted_on_ran():
+    """From a QA pass: a 1x1 JPEG, judged by its metadata checks only, printed p=0.01."""
+    model = FusionModel(weights={"ela": 1.0, "copy_move": 1.0, "metadata": 0.5}, bias=-3.0,
+                        pooling="sum")
+    v = fuse([ok("metadata", 0.5)], "image", model=model)
+    assert v.label == "inconclusive" and v.probability is None and v.drivers == []
+    assert fuse([ok("metadata", 0.5), ok("ela", 0.2)], "image", model=model).probability \
+        is not None

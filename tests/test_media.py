@@ -183,6 +183,8 @@ def test_png_text_chunks_alpha_and_16bit(tmp_path):
     s = open_media(make_png(tmp_path / "g16.png", g16))
     assert s.mode.startswith("I")
     assert np.array_equal(s.pixels[:, :, 0], (g16 // 257).astype(np.uint8))
+    assert any("16 bits per sample: analysed at 8 bits" in n for n in s.notes)
+    assert not any("16 bits" in n for n in m.notes)
 
 
 def test_palette_png_with_transparency(tmp_path):

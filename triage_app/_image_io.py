@@ -230,6 +230,10 @@ def _to_rgb(img: Any) -> tuple[np.ndarray, bool]:
 
 
 def _fill_metadata(media: ImageMedia, img: Any, info: dict, raw: bytes, fmt: str) -> None:
+    if raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 24 and raw[24] == 16:
+        # IHDR bit depth: Pillow gives 16-bit colour PNGs as 8-bit RGB
+        media.notes.append("16 bits per sample: analysed at 8 bits (the finest level "
+                           "differences, where a 16-bit capture's noise lies, are not examined)")
     media.exif = _exif_dict(img, media.notes)
     media.thumbnail = _exif_thumbnail(info.get("exif"), raw, fmt)
     media.xmp = _xmp(img, info, fmt)

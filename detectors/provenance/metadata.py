@@ -72,7 +72,7 @@ from detectors.registry import detector
 from triage_app.model import DetectorResult, Finding, Measurement, MetadataField
 
 NAME = "metadata"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: camera tags on a software-coded JPEG vouch for nothing
 
 SCORE_AI = 0.97
 SCORE_EDITOR = 0.65
@@ -583,6 +583,21 @@ def _tag_signals(col: _Collector, prefix: str, tags: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- detector
 
 
+def _software_coded_jpeg(media: Any) -> str | None:
+    """'libjpeg-compatible software (IJG quality N)' when an image is a JPEG whose
+    quantization tables are libjpeg's standard ones scaled to a quality, else None."""
+    if getattr(media, "kind", "image") != "image":
+        return None
+    from detectors.provenance.quant_tables import jpeg_tables, match_ijg
+
+    try:
+        tables = jpeg_tables(media)
+    except Exception:  # noqa: BLE001 -- damaged tables: no opinion here
+        return None
+    quality = match_ijg(tables) if tables else None
+    return None if quality is None else f"libjpeg-compatible software (IJG quality {quality})"
+
+
 @detector(
     name=NAME,
     version=VERSION,
@@ -638,6 +653,13 @@ def metadata_provenance(media: Any) -> DetectorResult:
         summary = {"ai": "AI generation declared", "editor": "editing software named",
                    "dates": "dates disagree", "created": "declared as made or changed "
                    "with digital tools"}[top.kind] + f": {top.what}"
+    elif positives and (software := _software_coded_jpeg(media)) and \
+            all(s.kind == "camera" for s in positives):
+        # the camera's own encoder does not write libjpeg's tables: the file was last saved
+        # by software, and camera tags copied or typed into it vouch for nothing
+        score = SCORE_NEUTRAL
+        summary = ("camera metadata (" + "; ".join(s.what for s in positives) + "), but the "
+                   f"JPEG was last written by {software}: the tags do not vouch for the pixels")
     elif positives:
         score = SCORE_CAMERA
         summary = "camera metadata, no editor or generator, dates consistent: " + \

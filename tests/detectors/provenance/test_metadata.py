@@ -320,3 +320,15 @@ def test_bare_date_is_compared_with_a_day_of_tolerance():
                'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
                'xmp:ModifyDate="2009-02-09T17:50:29" photoshop:DateCreated="2009-02-09"/>')
     assert md.metadata_provenance(_image(xmp=xmp)).findings == []
+
+
+def test_camera_tags_on_a_software_coded_jpeg_vouch_for_nothing(tmp_path):
+    """From a QA pass: two typed tags (Make=Canon, Model=EOS 80D) on a libjpeg q90 file pulled
+    its verdict towards authentic by -0.57 log-odds."""
+    from triage_app.media import open_media
+
+    p = tmp_path / "typed.jpg"
+    _jpeg_with_exif(p, {271: "Canon", 272: "Canon EOS 80D"})  # saved by libjpeg at q90
+    r = md.metadata_provenance(open_media(p))
+    assert r.status == "ok" and r.score == pytest.approx(md.SCORE_NEUTRAL)
+    assert "libjpeg-compatible software (IJG quality 90)" in r.extras["summary"]

@@ -216,7 +216,11 @@ def test_scan_refuses_a_folder_that_is_not_a_case_and_skips_the_case_inside_its_
     d.mkdir()
     _png(d / "a.png", 6)
     code, _, err = _run(capsys, "scan", str(d), "--case", str(d), "--quiet")
-    assert code == 2 and "not a case folder" in err
+    assert code == 2 and "not scanned into itself" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["scan", str(empty), "--case", str(empty), "--quiet"]) == 2
+    assert not any(empty.iterdir())
     assert sorted(p.name for p in d.iterdir()) == ["a.png"]
     inside = d / "c.triage"
     assert main(["scan", str(d), "--case", str(inside), "-r", "--quiet"]) == 0

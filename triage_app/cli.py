@@ -136,6 +136,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout {args.timeout:g}: needs a positive number of seconds")
     case_dir = Path(args.case)
+    if any(Path(p).resolve() == case_dir.resolve() for p in args.paths):
+        raise UsageError(f"--case {args.case} is also a folder to scan: a case is not scanned "
+                         f"into itself; give another folder for the case")
     if not (case_dir / "case.db").is_file() and (
             (case_dir.is_dir() and any(case_dir.iterdir())) or
             (case_dir.exists() and not case_dir.is_dir())):

@@ -18,7 +18,7 @@ from triage_app.model import DetectorResult, Measurement
 from . import _common as C
 
 NAME = "ela"
-VERSION = "1.1"
+VERSION = "1.2"  # 1.2: computer-drawn pictures are not judged
 QUALITIES = (75, 85, 95)
 #: Logistic mapping of the strongest region's mean |z| to a probability; fitted on the
 #: development corpus by benchmarks/eval_image_classical.py --fit (see the module docstring).
@@ -153,6 +153,11 @@ def error_level_analysis(image, *, block: int = 16, qualities=QUALITIES) -> Dete
         if n_colours is not None:
             return DetectorResult.not_applicable(NAME, VERSION, C.palette_reason(n_colours),
                                                  extras={"palette_colours": n_colours})
+        graphic = C.computer_graphic(pixels, jpeg=C.is_jpeg_file(image))
+        if graphic is not None:
+            return DetectorResult.not_applicable(NAME, VERSION, C.graphic_reason(
+                graphic, "re-saving it leaves its flat areas unchanged and its sharp text and "
+                         "edges with a large error, which reads as a region of its own"))
         codec = C.block_codec(image)
         if codec:
             return DetectorResult.not_applicable(

@@ -111,6 +111,9 @@ def test_signed_report_text_sidecar_signature_and_tampering(report_case: Path, t
     flat = " ".join(text.split())
     assert "How to read an item page" in flat and "Fusion baseline" in flat
     assert set(sidecar["fusion_validation"]) >= {"image", "audio", "video"}
+    # one split's ECE and its mean over the repeated fold assignments, as the README gives them
+    assert sidecar["fusion_validation"]["image"]["ece_mean"] is not None
+    assert "fold assignments" in flat
     for it in sidecar["items"]:
         v = it["verdict"]
         # every number of the fusion is printed: baseline + contributions give the probability

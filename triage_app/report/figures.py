@@ -340,8 +340,10 @@ def audio_figure(samples: Any, sr: int, findings: list[dict[str, Any]], *,
         tw = d.textlength(label, font=font)
         lx = min(x0 + 3, width - tw - 4)
         ly = _free_label_y(placed, lx, y0 + 2, tw + 4, 13, height)
-        d.rectangle([lx - 1, ly, lx + tw + 2, ly + 13], fill=(0, 0, 0))
-        d.text((lx, ly), label, fill=c if c != REFUTED else (200, 200, 200), font=font)
+        # white on the detector's colour: its own colour on black was unreadable for the
+        # dark ones (navy)
+        d.rectangle([lx - 1, ly, lx + tw + 2, ly + 13], fill=c)
+        d.text((lx, ly), label, fill=(255, 255, 255), font=font)
     if examined_until is not None and 0 <= examined_until < duration:
         x0 = int(width * examined_until / duration)
         grey = Image.new("RGB", (width - x0, height), (128, 128, 128))

@@ -218,9 +218,11 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
         for mod in ("image", "video", "audio"):
             if mod in fv:
                 f = fv[mod]
+                ece = "-" if f.get("ece") is None else f"{f['ece']:.3f}"
+                if f.get("ece_mean") is not None and f.get("assignments"):
+                    ece += f" ({f['ece_mean']:.3f} over {f['assignments']} fold assignments)"
                 rows.append([mod, str(f.get("n") or "-"),
-                             "-" if f.get("auc") is None else f"{f['auc']:.3f}",
-                             "-" if f.get("ece") is None else f"{f['ece']:.3f}",
+                             "-" if f.get("auc") is None else f"{f['auc']:.3f}", ece,
                              "-" if f.get("brier") is None else f"{f['brier']:.3f}"])
         story.append(_table(rows, [25 * mm, 18 * mm, 22 * mm, 45 * mm, width - 110 * mm], st))
         story.append(_p("Grouped cross-validation on the development media when the fusion "
@@ -264,8 +266,12 @@ def render_pdf(data: dict[str, Any], out: Path, *, sidecar_sha256: str,
             fv_mod = (data.get("fusion_validation") or {}).get(it.get("kind") or "")
             if fv_mod and fv_mod.get("auc") is not None:
                 facts.append(["Fusion, held out", f"ROC AUC {fv_mod['auc']:.3f}, calibration "
-                              f"error {fv_mod.get('ece') or 0:.3f} over {fv_mod.get('n')} "
-                              f"{it.get('kind')} items it was not fitted on"])
+                              f"error {fv_mod.get('ece') or 0:.3f}"
+                              + (f" ({fv_mod['ece_mean']:.3f} over {fv_mod['assignments']} "
+                                 f"fold assignments)" if fv_mod.get("ece_mean") is not None
+                                 and fv_mod.get("assignments") else "")
+                              + f" over {fv_mod.get('n')} {it.get('kind')} items it was not "
+                                f"fitted on"])
             caution = _unconfirmed_drivers(it)
             if caution:
                 facts.append(["Caution", caution])

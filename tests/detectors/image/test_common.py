@@ -23,6 +23,7 @@ def _screen(h: int = 480, w: int = 640) -> np.ndarray:
 def test_a_drawn_screen_is_told_from_a_photograph_and_its_edit_analyses_do_not_apply():
     from detectors.image._common import computer_graphic, flat_share
     from detectors.image.copy_move import copy_move
+    from detectors.image.ela import error_level_analysis
     from detectors.image.jpeg_traces import jpeg_traces
     from detectors.image.noise import noise_inconsistency
     from detectors.image.resampling import resampling_traces
@@ -34,6 +35,7 @@ def test_a_drawn_screen_is_told_from_a_photograph_and_its_edit_analyses_do_not_a
     photo = np.clip(screen + rng.normal(0, 2.0, screen.shape), 0, 255).astype(np.uint8)
     assert computer_graphic(photo) is None   # the same picture with sensor noise
     media = ImageMedia(path="screen.png", format="PNG", pixels=screen)
-    for fn in (copy_move, jpeg_traces, noise_inconsistency, resampling_traces):
+    for fn in (copy_move, error_level_analysis, jpeg_traces, noise_inconsistency,
+               resampling_traces):
         res = fn(media)
         assert res.status == "not_applicable" and "computer-drawn" in res.reason, fn.__name__

@@ -262,7 +262,7 @@ class ExplanationPanel(QWidget):
                 c = contribs.get(d.name)
                 self.detectors.setCellWidget(r, 2, BarWidget(
                     None if c is None else c / scale if scale > 1 else c, signed=True,
-                    text="" if c is None else f"{c:+.2f}"))
+                    text="" if c is None else "0.00" if abs(c) < 0.005 else f"{c:+.2f}"))
             else:
                 # did not judge: say so in words, greyed (not applicable) or red (error)
                 status = (self.tr("not applicable") if d.status == "not_applicable"

@@ -292,9 +292,13 @@ class MainWindow(QMainWindow):
         hh.setStretchLastSection(True)
         self.queue_view.setColumnWidth(0, THUMB + 8)
         self.queue_view.setColumnWidth(1, 120)
+        fm = hh.fontMetrics()
         for col, w in (("modality", 52), ("verdict", 118), ("probability", 74),
                        ("status", 62)):
-            self.queue_view.setColumnWidth(COLUMNS.index(col), w)
+            i = COLUMNS.index(col)
+            # room for the header's own text and its sort arrow ("Modalit", "Decisio")
+            title = str(self.proxy.headerData(i, Qt.Orientation.Horizontal) or "")
+            self.queue_view.setColumnWidth(i, max(w, fm.horizontalAdvance(title) + 24))
         self.queue_view.selectionModel().currentRowChanged.connect(self._current_changed)
 
         self.queue_widget = QWidget()

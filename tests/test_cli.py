@@ -192,7 +192,10 @@ def test_a_bad_signing_key_fails_before_anything_is_written(small_case: Path, tm
     out = tmp_path / "s" / "report.pdf"
     code, _, err = _run(capsys, "report", str(small_case), "--out", str(out),
                         "--sign", str(tmp_path / "missing.p12"))
-    assert code == 1 and "not found" in err
+    assert code == 2 and "no such key file" in err
+    code, _, err = _run(capsys, "report", str(small_case), "--out", str(out),
+                        "--evidence", "deadbeef")
+    assert code == 2 and "matches 0 items" in err
     bad = tmp_path / "bad.p12"
     bad.write_bytes(b"not a key")
     code, _, err = _run(capsys, "report", str(small_case), "--out", str(out), "--sign", str(bad))

@@ -378,6 +378,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from triage_app.report.signing import SigningError
 
     from triage_app.report import sidecar_path, uco_path
+    from triage_app.report.content import EvidenceSelectionError
 
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
@@ -387,6 +388,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{taken[0]} exists: an exported report is a record of what was said "
                          f"and when; choose another name, or --overwrite to replace it (the "
                          f"case's custody log keeps both exports, and verify checks the latest)")
+    if args.sign and not Path(args.sign).is_file():
+        raise UsageError(f"--sign {args.sign}: no such key file")
     case = _open_case(args.case)
     if not case.items():
         _print(f"triage: warning: {args.case} holds no evidence; the report lists no item",
@@ -394,6 +397,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         result = export_report(case, args.out, evidence=args.evidence or None,
                                sign_key=args.sign, passphrase=args.passphrase)
+    except EvidenceSelectionError as exc:  # an --evidence hash that names no item
+        _print(f"triage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (SigningError, ValueError) as exc:
         _print(f"triage: {exc}", file=sys.stderr)
         return EXIT_PROBLEM

@@ -120,6 +120,10 @@ def methods_appendix() -> list[dict[str, Any]]:
     return list_models()
 
 
+class EvidenceSelectionError(ValueError):
+    """An ``--evidence`` hash (or prefix) that names no item of the case, or several."""
+
+
 def build_report_data(case: Any, evidence: Iterable[str] | None = None, *,
                       organization: str | None = None,
                       report_id: str | None = None) -> dict[str, Any]:
@@ -131,7 +135,8 @@ def build_report_data(case: Any, evidence: Iterable[str] | None = None, *,
     for sha in wanted:
         matches = [k for k in known if k.startswith(sha.lower())]
         if len(matches) != 1:
-            raise ValueError(f"evidence {sha!r} matches {len(matches)} items in the case")
+            raise EvidenceSelectionError(f"evidence {sha!r} matches {len(matches)} items in "
+                                         f"the case")
         resolved.append(matches[0])
     entries = case.custody_entries()
     head = entries[-1] if entries else None

@@ -632,3 +632,15 @@ def test_deciding_under_the_undecided_filter_goes_on_to_the_next_item(qtbot, win
     wait_idle(qtbot, window)
     assert window.current_sha == order[2]
     assert "Recorded decision" in window.last_message and "loaded in" in window.last_message
+
+
+def test_a_seek_past_the_last_frame_shows_the_last_frame(qtbot, window, analysed_case):
+    """The timeline cursor went to the end while the frame, slider and time stayed behind."""
+    open_case(qtbot, window, analysed_case["path"])
+    window.select_sha(analysed_case["video"])
+    wait_idle(qtbot, window)
+    vv = window.video_viewer
+    vv.seek(vv.media.duration + 5)
+    wait_idle(qtbot, window)
+    assert vv.current_time >= vv.media.duration - 0.5
+    assert abs(vv.timeline.cursor - vv.current_time) < 0.3

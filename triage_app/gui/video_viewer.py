@@ -392,6 +392,12 @@ class VideoViewer(QWidget):
             self._busy = False
             if frame is not None:
                 self._show(frame)
+            elif self._pending is None and t > 0.0:
+                # past the last frame (a seek to the end of the stated duration, which may run
+                # beyond the video track): show the last frame there is, a little earlier
+                fps = float(getattr(self.media, "fps", 0) or 25.0)
+                self._pending = max(0.0, t - max(0.25, 2.0 / fps))
+                self.timeline.set_cursor(self._pending)
             self._next()
 
         def failed(msg: str) -> None:

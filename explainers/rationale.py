@@ -274,15 +274,21 @@ def rationale_text(claims: list[Claim]) -> str:
     return " ".join(c.text for c in claims)
 
 
+def said_statuses(analysis: Analysis) -> list[str | None]:
+    """For each of ``analysis.findings``, the validation status of the explanation sentence
+    that says it (same artifact at the same place), or None when no sentence does."""
+    said = [c for c in analysis.claims if c.artifact is not None and c.location is not None]
+    return [next((c.status for c in said
+                  if c.artifact == f.artifact and c.location == f.location), None)
+            for f in analysis.findings]
+
+
 def refuted_detectors(analysis: Analysis) -> list[str]:
     """Detectors whose finding an explanation sentence says and the validator called
     hallucinated (its probe looked there and found nothing), in the analysis's order. Their
     score still went into the fused verdict; an analyst should weigh it without them."""
     out: list[str] = []
-    for c in analysis.claims:
-        if c.status != "hallucinated" or c.artifact is None or c.location is None:
-            continue
-        for f in analysis.findings:
-            if f.artifact == c.artifact and f.location == c.location and f.detector not in out:
-                out.append(f.detector)
+    for f, status in zip(analysis.findings, said_statuses(analysis)):
+        if status == "hallucinated" and f.detector not in out:
+            out.append(f.detector)
     return out

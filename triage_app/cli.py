@@ -139,11 +139,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if any(Path(p).resolve() == case_dir.resolve() for p in args.paths):
         raise UsageError(f"--case {args.case} is also a folder to scan: a case is not scanned "
                          f"into itself; give another folder for the case")
-    if not (case_dir / "case.db").is_file() and (
-            (case_dir.is_dir() and any(case_dir.iterdir())) or
-            (case_dir.exists() and not case_dir.is_dir())):
-        raise UsageError(f"--case {args.case}: exists and is not a case folder; give a new or "
-                         f"empty folder for the case")
+    from triage_app.case.store import NotACaseFolderError
+
     try:
         for ev in scan(args.paths, args.case, recursive=args.recursive,
                        workers=args.workers or settings.workers, settings=settings,
@@ -161,6 +158,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 obj["event"] = ev.kind
                 _json_line(obj)
             progress.update(ev)
+    except NotACaseFolderError as exc:  # raised before anything is taken in
+        raise UsageError(f"--case {args.case}: {exc}") from None
     except KeyboardInterrupt:
         cancel.set()
         _print("interrupted: committed items are kept; run the same command to resume",

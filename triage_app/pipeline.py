@@ -288,19 +288,10 @@ def analyze_path(path: str | Path, *, settings: Settings | None = None,
     so that the file is not read twice for it."""
     settings = settings or Settings()
     p = str(path)
-    import stat
-
     try:
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        return AnalyzeOutcome(p, None, None, None, error=f"cannot read file: {exc.strerror or exc}")
-    if stat.S_ISDIR(mode):
-        return AnalyzeOutcome(p, None, None, None, error="a folder, not a file")
-    if not stat.S_ISREG(mode):  # a pipe or a device: reading it could block for ever
-        return AnalyzeOutcome(p, None, None, None, error="not a regular file (a pipe, socket "
-                                                         "or device)")
-    try:
-        digest = sha256 or sha256_file(path)
+        # only a regular file is hashed: reading a pipe or a device could block for ever;
+        # open_media then says what anything else is
+        digest = sha256 or (sha256_file(path) if os.path.isfile(path) else None)
     except OSError as exc:
         return AnalyzeOutcome(p, None, None, None, error=f"cannot read file: {exc.strerror or exc}")
     try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -152,10 +153,26 @@ def flat_share(pixels: np.ndarray, *, samples: int = 250_000) -> float:
     return float(same.mean())
 
 
+#: (weak reference to the pixels, their flat share): the detectors of one picture ask in turn
+_last_flat: tuple[Any, float] | None = None
+
+
+def _flat_share_once(pixels: np.ndarray) -> float:
+    global _last_flat
+    if _last_flat is not None and _last_flat[0]() is pixels:
+        return _last_flat[1]
+    share = flat_share(pixels)
+    try:
+        _last_flat = (weakref.ref(pixels), share)
+    except TypeError:  # an array view that cannot be weakly referenced: not cached
+        pass
+    return share
+
+
 def computer_graphic(pixels: np.ndarray, *, jpeg: bool = False) -> float | None:
     """The flat share of a computer-drawn picture (:data:`GRAPHIC_MIN_FLAT`, or
     :data:`GRAPHIC_MIN_FLAT_JPEG` for a JPEG file), else None."""
-    share = flat_share(pixels)
+    share = _flat_share_once(pixels)
     return share if share >= (GRAPHIC_MIN_FLAT_JPEG if jpeg else GRAPHIC_MIN_FLAT) else None
 
 
@@ -164,8 +181,12 @@ def is_jpeg_file(image: Any) -> bool:
     return (getattr(image, "raw", b"") or b"")[:3] == b"\xff\xd8\xff"
 
 
-def graphic_reason(share: float, what: str) -> str:
-    """The ``not_applicable`` reason of a detector on a computer-drawn picture."""
+def drawn_picture_reason(pixels: np.ndarray, image: Any, what: str) -> str | None:
+    """The ``not_applicable`` reason of a detector on a computer-drawn picture
+    (:func:`computer_graphic`; ``what``: why that detector cannot judge one), else None."""
+    share = computer_graphic(pixels, jpeg=is_jpeg_file(image))
+    if share is None:
+        return None
     return (f"a computer-drawn picture (screenshot, chart or graphic: {share:.0%} of its pixels "
             f"lie in exactly flat areas, which no camera produces): {what}")
 

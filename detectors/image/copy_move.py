@@ -716,13 +716,11 @@ def copy_move(media) -> DetectorResult:
     if rgb is None or rgb.size == 0 or min(rgb.shape[:2]) < 32:
         return DetectorResult.not_applicable(NAME, VERSION, "image smaller than 32 px",
                                              params=PARAMS)
-    graphic = C.computer_graphic(rgb, jpeg=C.is_jpeg_file(media))
-    if graphic is not None:
-        return DetectorResult.not_applicable(
-            NAME, VERSION, C.graphic_reason(graphic, "its repeated letters, icons and shapes are "
-                                                   "identical by construction, so a copied "
-                                                   "part cannot be told from a repeated one"),
-            params=PARAMS)
+    drawn = C.drawn_picture_reason(rgb, media, "its repeated letters, icons and shapes are "
+                                   "identical by construction, so a copied part cannot be "
+                                   "told from a repeated one")
+    if drawn:
+        return DetectorResult.not_applicable(NAME, VERSION, drawn, params=PARAMS)
     quant = luma_table(media)
     heat, pairs = copy_move_map(rgb, quant=quant)
     findings: list[Finding] = []

@@ -153,11 +153,11 @@ def error_level_analysis(image, *, block: int = 16, qualities=QUALITIES) -> Dete
         if n_colours is not None:
             return DetectorResult.not_applicable(NAME, VERSION, C.palette_reason(n_colours),
                                                  extras={"palette_colours": n_colours})
-        graphic = C.computer_graphic(pixels, jpeg=C.is_jpeg_file(image))
-        if graphic is not None:
-            return DetectorResult.not_applicable(NAME, VERSION, C.graphic_reason(
-                graphic, "re-saving it leaves its flat areas unchanged and its sharp text and "
-                         "edges with a large error, which reads as a region of its own"))
+        drawn = C.drawn_picture_reason(pixels, image, "re-saving it leaves its flat areas "
+                                       "unchanged and its sharp text and edges with a large "
+                                       "error, which reads as a region of its own")
+        if drawn:
+            return DetectorResult.not_applicable(NAME, VERSION, drawn)
         codec = C.block_codec(image)
         if codec:
             return DetectorResult.not_applicable(

@@ -396,13 +396,13 @@ def jpeg_traces(image, *, block: int = 16) -> DetectorResult:
             return DetectorResult.not_applicable(NAME, VERSION, "image smaller than 64x64")
         raw = getattr(image, "raw", b"") or b""
         is_jpeg = raw[:3] == b"\xff\xd8\xff"
-        graphic = None if is_jpeg else C.computer_graphic(pixels)
-        if graphic is not None:
-            # a drawn screen's layout sits on its own pixel grid (8 px spacing is common):
-            # read as a residual JPEG grid, and its flat areas as ghosts
-            return DetectorResult.not_applicable(NAME, VERSION, C.graphic_reason(
-                graphic, "its layout and flat areas would be read as a residual JPEG grid "
-                         "and ghosts; it holds no JPEG history to read"))
+        # a drawn screen's layout sits on its own pixel grid (8 px spacing is common): read
+        # as a residual JPEG grid, and its flat areas as ghosts
+        drawn = None if is_jpeg else C.drawn_picture_reason(
+            pixels, image, "its layout and flat areas would be read as a residual JPEG grid "
+                           "and ghosts; it holds no JPEG history to read")
+        if drawn:
+            return DetectorResult.not_applicable(NAME, VERSION, drawn)
         codec = None if is_jpeg else C.block_codec(image)
         if codec:
             return DetectorResult.not_applicable(

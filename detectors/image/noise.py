@@ -166,11 +166,11 @@ def noise_inconsistency(image, *, block: int = 32) -> DetectorResult:
         if h < 4 * block or w < 4 * block:
             return DetectorResult.not_applicable(
                 NAME, VERSION, f"image smaller than 4x4 blocks of {block} px")
-        graphic = C.computer_graphic(pixels, jpeg=C.is_jpeg_file(image))
-        if graphic is not None:
-            return DetectorResult.not_applicable(NAME, VERSION, C.graphic_reason(
-                graphic, "it has no sensor noise to compare: its text and edges would be read "
-                         "as noise against the flat rest"))
+        drawn = C.drawn_picture_reason(pixels, image, "it has no sensor noise to compare: its "
+                                       "text and edges would be read as noise against the "
+                                       "flat rest")
+        if drawn:
+            return DetectorResult.not_applicable(NAME, VERSION, drawn)
         y = C.luma(pixels)
         sigma = block_noise_floor(y, block=block)
         # near-saturated pixels have their noise cut by clipping: such blocks cannot be judged

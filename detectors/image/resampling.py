@@ -132,11 +132,10 @@ def resampling_traces(image, *, block: int = 64) -> DetectorResult:
         if h < 3 * block or w < 3 * block:
             return DetectorResult.not_applicable(
                 NAME, VERSION, f"image smaller than 3x3 blocks of {block} px")
-        graphic = C.computer_graphic(pixels, jpeg=C.is_jpeg_file(image))
-        if graphic is not None:
-            return DetectorResult.not_applicable(NAME, VERSION, C.graphic_reason(
-                graphic, "its regular layout, text lines and flat steps are periodic the way "
-                         "interpolation is"))
+        drawn = C.drawn_picture_reason(pixels, image, "its regular layout, text lines and "
+                                       "flat steps are periodic the way interpolation is")
+        if drawn:
+            return DetectorResult.not_applicable(NAME, VERSION, drawn)
         y = C.luma(pixels)
         spec = block_spectra(p_map(y), block=block)
         keep = _frequency_mask(block)

@@ -119,6 +119,10 @@ class CaseError(Exception):
     """The folder is not a usable case (missing, unfinished, or newer than this tool)."""
 
 
+class NotACaseFolderError(CaseError):
+    """The folder given for a case holds other files (or is a file)."""
+
+
 # --------------------------------------------------------------------------- record digests
 
 #: Content fields of every record a custody entry points at. The digest of a record is
@@ -324,13 +328,13 @@ class Case:
         path = Path(path).absolute()
         db_path = path / DB_NAME
         if path.exists() and not path.is_dir():
-            raise CaseError(f"{path} is a file, not a case folder")
+            raise NotACaseFolderError(f"{path} is a file, not a case folder")
         if path.is_dir():
             own = {DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal",
                    EVIDENCE_DIR, "reports"}
             others = sorted(p.name for p in path.iterdir() if p.name not in own)
             if others:
-                raise CaseError(f"{path} is a folder with other files in it ({others[0]}"
+                raise NotACaseFolderError(f"{path} is a folder with other files in it ({others[0]}"
                                 f"{', ...' if len(others) > 1 else ''}), not a case folder: give "
                                 f"a new or empty folder for the case")
         if db_path.exists():

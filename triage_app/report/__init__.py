@@ -49,14 +49,12 @@ def export_report(case: Any, out_pdf: str | Path, *, evidence: Iterable[str] | N
     from triage_app.report.content import build_report_data
     from triage_app.report.figures import figures_for_item
     from triage_app.report.pdf import render_pdf
-    from triage_app.report.signing import sign_pdf
+    from triage_app.report.signing import load_signer, sign_pdf
     from triage_app.report.uco import to_case_uco
 
     out = Path(out_pdf)
-    if sign_key:
-        from triage_app.report.signing import load_signer
-
-        load_signer(sign_key, passphrase)  # a bad key fails before anything is written
+    # a bad key fails before anything is written
+    signer = load_signer(sign_key, passphrase) if sign_key else None
     data = build_report_data(case, evidence, organization=organization)
     out.parent.mkdir(parents=True, exist_ok=True)
     side = sidecar_path(out)
@@ -70,7 +68,7 @@ def export_report(case: Any, out_pdf: str | Path, *, evidence: Iterable[str] | N
         draft = Path(tmp) / "draft.pdf"
         render_pdf(data, draft, sidecar_sha256=side_sha, figures=figures)
         if sign_key:
-            sign_pdf(draft, Path(tmp) / "signed.pdf", sign_key, passphrase=passphrase,
+            sign_pdf(draft, Path(tmp) / "signed.pdf", signer=signer,
                      location=data["case"].get("organization") or None)
             os.replace(Path(tmp) / "signed.pdf", out)
         else:

@@ -33,32 +33,18 @@ def _contributions(analysis: dict[str, Any]) -> dict[str, float]:
     return dict((analysis.get("verdict") or {}).get("contributions") or {})
 
 
-def _same_place(claim: dict[str, Any], finding: dict[str, Any]) -> bool:
-    """A template claim says a finding: same artifact at the same location (the validated
-    claim keeps the probe's measurement, not the detector's name)."""
-    return (claim.get("artifact") is not None and claim.get("artifact") == finding.get("artifact")
-            and claim.get("location") == finding.get("location"))
-
-
-def numbered_findings(findings: list[dict[str, Any]],
-                      claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The findings, each with ``n`` (its number in the report's findings table and on the
-    figures, 1-based in the analysis's order) and ``explanation_status``: the validation status
-    of the explanation sentence that says it (``grounded`` / ``hallucinated`` /
-    ``unverifiable``), or None when the explanation does not say it (weaker than the writer's
-    threshold, or from a detector that did not back the verdict)."""
-    out = []
-    for i, f in enumerate(findings, 1):
-        said = next((c for c in claims if _same_place(c, f)), None)
-        out.append({**f, "n": i, "explanation_status": said.get("status") if said else None})
-    return out
-
-
 def item_record(case: Any, sha256: str) -> dict[str, Any]:
     """Everything the report says about one evidence item."""
     item = case.item(sha256)
     analysis = case.latest_analysis(sha256)
     a = analysis.to_dict() if analysis is not None else None
+    if analysis is not None:
+        from explainers.rationale import said_statuses
+
+        # n: each finding's number in the findings table and on the figures;
+        # explanation_status: the status of the sentence that says it (None: not said)
+        for i, (f, status) in enumerate(zip(a["findings"], said_statuses(analysis)), 1):
+            f.update(n=i, explanation_status=status)
     contributions = _contributions(a) if a else {}
     detectors = []
     if a:
@@ -82,7 +68,7 @@ def item_record(case: Any, sha256: str) -> dict[str, Any]:
         "error": item.get("error"),
         "verdict": a["verdict"] if a else None,
         "detectors": detectors,
-        "findings": numbered_findings(a["findings"], a["claims"]) if a else [],
+        "findings": a["findings"] if a else [],
         "explanation": a["claims"] if a else [],
         "rationales": case.rationales(sha256),
         "decision": item.get("decision"),

@@ -76,6 +76,15 @@ def _dashed_rectangle(draw: ImageDraw.ImageDraw, box: list[float], colour: tuple
             t += 2 * dash
 
 
+def _outline(draw: ImageDraw.ImageDraw, rect: list[float], f: dict[str, Any],
+             colour: tuple[int, int, int], width: int = 2, dash: int = 6) -> None:
+    """A finding's box: solid in its colour, or dashed grey when the probe refuted it."""
+    if _refuted(f):
+        _dashed_rectangle(draw, rect, REFUTED, width=width, dash=dash)
+    else:
+        draw.rectangle(rect, outline=colour, width=width)
+
+
 def _free_label_y(placed: list[tuple[float, float, float, float]], x0: float, y: float,
                   w: float, h: float, limit: float) -> float:
     """The first height from ``y`` down at which a ``w`` x ``h`` label at ``x0`` overlaps no
@@ -149,10 +158,7 @@ def image_figure(path: Path, heatmap: np.ndarray | None, findings: list[dict[str
         c = REFUTED if _refuted(f) else _colour_for(f["detector"], detectors)
         ub = upright_box(Box(b["x"], b["y"], b["w"], b["h"]), orientation, (full_h, full_w))
         x0, y0, x1, y1 = ub.x * sx, ub.y * sy, (ub.x + ub.w) * sx, (ub.y + ub.h) * sy
-        if _refuted(f):
-            _dashed_rectangle(draw, [x0, y0, x1, y1], c)
-        else:
-            draw.rectangle([x0, y0, x1, y1], outline=c, width=2)
+        _outline(draw, [x0, y0, x1, y1], f, c)
         label = _tag(f)
         tw = draw.textlength(label, font=font)
         x0 = min(x0, max(0.0, overlay.width - tw - 4))
@@ -254,11 +260,8 @@ def video_keyframes(path: Path, findings: list[dict[str, Any]], *, count: int = 
         if s.get("box"):
             b = s["box"]
             rect = [b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]]
-            if _refuted(s):
-                _dashed_rectangle(d, rect, REFUTED, width=max(2, int(2 / scale)),
-                                  dash=max(6, int(6 / scale)))
-            else:
-                d.rectangle(rect, outline=(230, 57, 70), width=max(2, int(2 / scale)))
+            _outline(d, rect, s, (230, 57, 70), width=max(2, int(2 / scale)),
+                     dash=max(6, int(6 / scale)))
         im = im.resize((max(1, int(im.width * scale)), height))
         td = ImageDraw.Draw(im)
         font = _font(12)
@@ -331,10 +334,7 @@ def audio_figure(samples: Any, sr: int, findings: list[dict[str, Any]], *,
         hi = s.get("high_hz") or nyq
         y0 = height * (1 - min(hi, nyq) / nyq)
         y1 = height * (1 - max(lo, 0.0) / nyq)
-        if _refuted(s):
-            _dashed_rectangle(d, [x0, y0, x1, y1], c)
-        else:
-            d.rectangle([x0, y0, x1, y1], outline=c, width=2)
+        _outline(d, [x0, y0, x1, y1], s, c)
         # the number only: the findings table names the artifact and the detector
         label = _tag(s, artifact=False) or s["artifact"].replace("_", " ")
         tw = d.textlength(label, font=font)

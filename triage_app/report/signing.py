@@ -38,13 +38,16 @@ def load_signer(key_p12: str | Path, passphrase: str | bytes | None = None):
     return signer
 
 
-def sign_pdf(src: Path, dst: Path, key_p12: str | Path, *, passphrase: str | bytes | None = None,
+def sign_pdf(src: Path, dst: Path, key_p12: str | Path | None = None, *,
+             passphrase: str | bytes | None = None, signer=None,
              reason: str = "Evidence report integrity", location: str | None = None) -> None:
-    """Sign ``src`` into ``dst`` with a PAdES baseline signature."""
+    """Sign ``src`` into ``dst`` with a PAdES baseline signature, by ``signer``
+    (:func:`load_signer`) or the key ``key_p12``."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    signer = load_signer(key_p12, passphrase)
+    if signer is None:
+        signer = load_signer(key_p12, passphrase)
     meta = signers.PdfSignatureMetadata(field_name="ExaminerSignature", reason=reason,
                                         location=location, md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES)
